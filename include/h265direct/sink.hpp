@@ -1,0 +1,25 @@
+#pragma once
+
+#include "h265direct/access_unit.hpp"
+#include "h265direct/stats.hpp"
+
+namespace h265direct {
+
+// An output of encoded access units (file, stdout, TCP client, TCP server, callback).
+// All calls come from the engine thread.
+class Sink {
+public:
+    virtual ~Sink() = default;
+    virtual const char* name() const = 0;
+    // Every access unit, in order. Must not block on a slow consumer: queue or drop
+    // (whole access units, counted) instead.
+    virtual void consume(const AccessUnitPtr& au) = 0;
+    // After the last access unit: deliver what is queued (bounded wait) and close.
+    virtual void finish() {}
+    // Once per stats interval: add this sink's figures.
+    virtual void collectStats(StatsReport& /*report*/) {}
+    // Non-zero once the sink failed for good and the run must end with that exit code.
+    virtual int fatalError() const { return 0; }
+};
+
+}  // namespace h265direct

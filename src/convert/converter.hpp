@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "capture/frame_source.hpp"
+#include "core/status.hpp"
+
+namespace h265direct {
+
+// Writable I420 (YUV 4:2:0 planar, 8-bit) picture.
+struct I420Planes {
+    uint8_t* y = nullptr;
+    uint8_t* u = nullptr;
+    uint8_t* v = nullptr;
+    int strideY = 0;
+    int strideU = 0;
+    int strideV = 0;
+};
+
+// Turns frames of one source format into I420 of the same size, with libswscale.
+class Converter {
+public:
+    // Throws StartupError (kExitUsage / kExitFormat) for a format it cannot convert.
+    explicit Converter(const FrameFormat& in);
+    ~Converter();
+    Converter(const Converter&) = delete;
+    Converter& operator=(const Converter&) = delete;
+
+    // The source is I420 already: no conversion and no copy; hand the source planes to the
+    // encoder (see passThroughPlanes).
+    bool passThrough() const { return passThrough_; }
+    // For pass-through: the source planes as an I420 picture (read-only in practice).
+    I420Planes passThroughPlanes(const FrameView& src) const;
+    // Writes src into dst. Error only for a frame too short for the format.
+    Status convert(const FrameView& src, const I420Planes& dst);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    bool passThrough_ = false;
+};
+
+}  // namespace h265direct
