@@ -8,7 +8,7 @@ namespace h265direct {
 // An output of encoded access units (file, stdout, TCP client, TCP server, callback).
 // All calls come from the engine thread.
 class Sink {
-  public:
+public:
     virtual ~Sink() = default;
     virtual const char* name() const = 0;
     // Every access unit, in order. Must not block on a slow consumer: queue or drop
