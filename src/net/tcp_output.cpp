@@ -191,7 +191,12 @@ struct TcpOutput::Impl {
 
 // ---------------------------------------------------------------- set-up
 
-static void setSocketOptions(int fd) {
+static void setSocketOptions(int fd, size_t sendBuffer) {
+    if (sendBuffer > 0) {
+        // Less in the kernel, more in our queue, where drops keep whole access units.
+        const int size = static_cast<int>(std::min<size_t>(sendBuffer, 1u << 30));
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    }
     const int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     const unsigned timeout = kUserTimeoutMs;
@@ -499,7 +504,7 @@ void TcpOutput::Impl::onAccept(Listener& l, const io_uring_cqe& cqe) {
         }
         return;
     }
-    setSocketOptions(fd.get());
+    setSocketOptions(fd.get(), config.sendBufferBytes);
     auto p = std::make_unique<Peer>(nextPeerId++, config.peerQueueBytes, config.peerQueueFrames,
                                     config.framing);
     SocketAddress from;
@@ -560,7 +565,7 @@ void TcpOutput::Impl::tryNextAddress() {
             ++addressIndex;
             continue;
         }
-        setSocketOptions(fd.get());
+        setSocketOptions(fd.get(), config.sendBufferBytes);
         p->fd = std::move(fd);
         p->address = a.toString();
         io_uring_sqe* s = ring->sqe();
