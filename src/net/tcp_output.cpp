@@ -950,6 +950,11 @@ void TcpOutput::Impl::teardown() {
 TcpOutput::TcpOutput(Mode mode, const NetConfig& config, std::function<void()> requestKeyframe)
     : impl_(std::make_unique<Impl>(mode, config, std::move(requestKeyframe))) {
     Impl& d = *impl_;
+    if (config.reconnectMinMs > config.reconnectMaxMs || config.reconnectMinMs <= 0) {
+        throw StartupError(kExitUsage, "--reconnect-min " + std::to_string(config.reconnectMinMs) +
+                                           " must be from 1 to --reconnect-max " +
+                                           std::to_string(config.reconnectMaxMs));
+    }
     if (mode == Mode::Client) {
         d.setUpClient();
     } else {
