@@ -97,7 +97,9 @@ void AccessUnitAssembler::closeAccessUnit() {
 // and the header bytes held so far. mayOpen is false when the NAL unit ended before its
 // header could say (it is bad, and joins the current access unit to spoil it).
 void AccessUnitAssembler::placeNal(bool mayOpen) {
-    const bool known = hdrLen_ >= 1 && (hdr_[0] & 0x80) == 0;
+    // A header with forbidden_zero_bit or temporal_id_plus1 == 0 is garbage: it never
+    // opens an access unit, it spoils the current one.
+    const bool known = hdrLen_ >= 2 && (hdr_[0] & 0x80) == 0 && (hdr_[1] & 0x07) != 0;
     const uint8_t type = static_cast<uint8_t>((hdr_[0] >> 1) & 0x3f);
     if (mayOpen && known) {
         bool opens = false;
@@ -145,10 +147,11 @@ void AccessUnitAssembler::consume(const uint8_t* p, size_t n) {
         appendData(p, n);
         return;
     }
-    // A non-VCL type decides on its first byte; a VCL NAL unit needs the byte holding
-    // first_slice_segment_in_pic_flag.
+    // A non-VCL NAL unit is placed by its header; a VCL one needs the next byte too, which
+    // holds first_slice_segment_in_pic_flag.
     const bool forbidden = (hdr_[0] & 0x80) != 0;
-    if (forbidden || !isVcl(static_cast<uint8_t>((hdr_[0] >> 1) & 0x3f)) || hdrLen_ >= 3) {
+    if (forbidden || hdrLen_ >= 3 ||
+        (hdrLen_ == 2 && !isVcl(static_cast<uint8_t>((hdr_[0] >> 1) & 0x3f)))) {
         placeNal(true);
         appendData(p + take, n - take);
     }

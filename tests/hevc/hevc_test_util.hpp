@@ -3,6 +3,7 @@
 // Builders for hand-made H.265 streams, and an obviously-correct (slow) reference splitter
 // the fast one is checked against.
 
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <random>
@@ -18,10 +19,11 @@ using Bytes = std::vector<uint8_t>;
 // nal_unit_header + payload.
 inline Bytes makeNal(uint8_t type, std::initializer_list<uint8_t> payload = {0x80},
                      uint8_t layerId = 0, uint8_t temporalId = 0) {
-    Bytes b;
-    b.push_back(static_cast<uint8_t>((type << 1) | (layerId >> 5)));
-    b.push_back(static_cast<uint8_t>(((layerId & 0x1f) << 3) | (temporalId + 1)));
-    b.insert(b.end(), payload.begin(), payload.end());
+    // Sized up front: GCC 12 warns falsely (-Warray-bounds) on inserting after push_back.
+    Bytes b(2 + payload.size());
+    b[0] = static_cast<uint8_t>((type << 1) | (layerId >> 5));
+    b[1] = static_cast<uint8_t>(((layerId & 0x1f) << 3) | (temporalId + 1));
+    std::copy(payload.begin(), payload.end(), b.begin() + 2);
     return b;
 }
 
