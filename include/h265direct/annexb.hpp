@@ -128,6 +128,11 @@ class AccessUnitAssembler {
     // Forgets all state except the counters.
     void reset();
 
+    // Hands back an access unit the caller is done with: its buffers are reused for the
+    // next ones instead of fresh allocations (a receiver loop that processes each access
+    // unit and gives it back allocates nothing in the steady state).
+    void recycle(AccessUnit&& au);
+
     const Counters& counters() const { return counters_; }
     size_t maxAccessUnitBytes() const { return maxBytes_; }
 
@@ -169,6 +174,8 @@ class AccessUnitAssembler {
     bool auBroken_ = false;                               // will be dropped: stop storing its bytes
     bool auVps_ = false, auSps_ = false, auPps_ = false;  // seen before its first VCL
     size_t lastAuSize_ = 0;
+    std::vector<AccessUnit> spare_;  // recycled buffers, at most kMaxSpare
+    static constexpr size_t kMaxSpare = 4;
 };
 
 // The latest VPS, SPS and PPS seen (one of each: the project's streams use id 0 only).

@@ -37,6 +37,20 @@ void AccessUnitAssembler::reset() {
     auVps_ = auSps_ = auPps_ = false;
 }
 
+void AccessUnitAssembler::recycle(AccessUnit&& au) {
+    if (spare_.size() >= kMaxSpare || au.data.capacity() > maxBytes_) {
+        return;
+    }
+    // Keep the buffers, forget everything else.
+    std::vector<uint8_t> data = std::move(au.data);
+    std::vector<NalUnitInfo> nals = std::move(au.nals);
+    data.clear();
+    nals.clear();
+    AccessUnit& fresh = spare_.emplace_back();
+    fresh.data = std::move(data);
+    fresh.nals = std::move(nals);
+}
+
 void AccessUnitAssembler::fail(ParseError e) {
     ++counters_.errors;
     if (firstError_ == ParseError::None) {
@@ -85,7 +99,12 @@ void AccessUnitAssembler::closeAccessUnit() {
         counters_.nalUnits += au_.nals.size();
         out_->push_back(std::move(au_));
     }
-    au_ = AccessUnit{};
+    if (!spare_.empty()) {
+        au_ = std::move(spare_.back());
+        spare_.pop_back();
+    } else {
+        au_ = AccessUnit{};
+    }
     au_.data.reserve(lastAuSize_ + lastAuSize_ / 4);
     auStarted_ = false;
     auHasVcl_ = false;

@@ -300,6 +300,41 @@ TEST(AccessUnitAssembler, RandomStreamsAnyChunking) {
     }
 }
 
+// Access units given back for reuse never leak old bytes or NAL entries into new ones.
+TEST(AccessUnitAssembler, RecycledBuffersGiveTheSameResult) {
+    std::mt19937 rng(31);
+    for (int iter = 0; iter < 100; ++iter) {
+        std::vector<Bytes> expected;
+        const Bytes s = randomStream(rng, expected);
+        const Result whole = assembleWhole(s);
+        AccessUnitAssembler a;
+        std::vector<AccessUnit> batch;
+        std::vector<AccessUnit> kept;  // copies, compared at the end
+        auto drain = [&] {
+            for (AccessUnit& au : batch) {
+                kept.push_back(au);
+                a.recycle(std::move(au));
+            }
+            batch.clear();
+        };
+        for (size_t pos = 0; pos < s.size();) {
+            const size_t n = std::min<size_t>(s.size() - pos, 1 + rng() % 100);
+            ASSERT_EQ(a.push(std::span<const uint8_t>(s).subspan(pos, n), batch), ParseError::None);
+            drain();
+            pos += n;
+        }
+        ASSERT_EQ(a.finish(batch), ParseError::None);
+        drain();
+        ASSERT_EQ(kept.size(), whole.aus.size());
+        for (size_t i = 0; i < kept.size(); ++i) {
+            ASSERT_EQ(kept[i].data, whole.aus[i].data) << "iter " << iter << " AU " << i;
+            ASSERT_EQ(kept[i].nals.size(), whole.aus[i].nals.size());
+            ASSERT_EQ(kept[i].keyframe, whole.aus[i].keyframe);
+            ASSERT_EQ(kept[i].hasParameterSets, whole.aus[i].hasParameterSets);
+        }
+    }
+}
+
 TEST(AccessUnitAssembler, GarbageBeforeFirstStartCode) {
     Bytes s = {0x12, 0x00, 0x34, 0x00, 0x00, 0x02, 0x99};
     const size_t garbage = s.size();
