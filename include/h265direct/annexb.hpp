@@ -55,17 +55,18 @@ const char* nalTypeName(uint8_t type);
 
 enum class ParseError {
     None,
-    Empty,         // no bytes
-    NoStartCode,   // non-zero bytes before the first start code, or no start code at all
-    ForbiddenBit,  // forbidden_zero_bit set
-    BadHeader,     // nuh_temporal_id_plus1 == 0
-    Truncated,     // a NAL unit shorter than its header (2 bytes; 3 for a VCL NAL unit,
-                   // whose first slice-segment byte decides the access unit), or a
-                   // parameter set that ends early
-    EmptyNal,      // a start code followed directly by another (or by the end)
-    TooLarge,      // an access unit (or a whole buffer) over the size limit
-    NoPicture,     // an access unit without any VCL NAL unit
-    BadSyntax,     // a field outside its allowed range (e.g. in an SPS)
+    Empty,             // no bytes
+    NoStartCode,       // non-zero bytes before the first start code, or no start code at all
+    ForbiddenBit,      // forbidden_zero_bit set
+    BadHeader,         // nuh_temporal_id_plus1 == 0
+    Truncated,         // a NAL unit shorter than its header (2 bytes; 3 for a VCL NAL unit,
+                       // whose first slice-segment byte decides the access unit), or a
+                       // parameter set that ends early
+    EmptyNal,          // a start code followed directly by another (or by the end)
+    TooLarge,          // an access unit (or a whole buffer) over the size limit
+    NoPicture,         // an access unit without any VCL NAL unit
+    BadSyntax,         // a field outside its allowed range (e.g. in an SPS)
+    NotOneAccessUnit,  // a buffer meant to hold one access unit starts a second one
 };
 const char* toString(ParseError e);
 
@@ -90,6 +91,11 @@ inline bool firstSliceSegmentInPic(std::span<const uint8_t> nal) {
 // first). Returns the first error found; out then holds the NAL units before it.
 // Buffers of 4 GiB or more are refused (TooLarge): NalUnitInfo holds 32-bit offsets.
 ParseError splitNalUnits(std::span<const uint8_t> data, std::vector<NalUnitInfo>& out);
+
+// Fills in au.nals, keyframe, idr and hasParameterSets from au.data, which must hold
+// exactly one access unit (as an encoder hands out). Errors as splitNalUnits, plus
+// NotOneAccessUnit (a NAL unit in it would open a new access unit) and NoPicture.
+ParseError describeAccessUnit(AccessUnit& au);
 
 // Groups an Annex-B byte stream, fed in chunks cut anywhere (even inside a start code),
 // into complete access units (H.265 7.4.2.4.4). An access unit opens at an AUD; at a VPS,

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "h265direct/annexb.hpp"
+#include "hevc/au_rules.hpp"
 #include "hevc/start_code.hpp"
 
 namespace h265direct::hevc {
@@ -121,16 +122,9 @@ void AccessUnitAssembler::placeNal(bool mayOpen) {
     const bool known = hdrLen_ >= 2 && (hdr_[0] & 0x80) == 0 && (hdr_[1] & 0x07) != 0;
     const uint8_t type = static_cast<uint8_t>((hdr_[0] >> 1) & 0x3f);
     if (mayOpen && known) {
-        bool opens = false;
-        if (type == kAud) {
-            opens = auStarted_;
-        } else if (isVcl(type)) {
-            const uint8_t layerId = static_cast<uint8_t>(((hdr_[0] & 1) << 5) | (hdr_[1] >> 3));
-            opens = auHasVcl_ && layerId == 0 && (hdr_[2] & 0x80) != 0;
-        } else if (opensAccessUnit(type)) {
-            opens = auHasVcl_;
-        }
-        if (opens) {
+        const uint8_t layerId = static_cast<uint8_t>(((hdr_[0] & 1) << 5) | (hdr_[1] >> 3));
+        const bool firstSlice = hdrLen_ >= 3 && (hdr_[2] & 0x80) != 0;
+        if (detail::opensNewAccessUnit(type, layerId, firstSlice, auStarted_, auHasVcl_)) {
             closeAccessUnit();
         }
     }
@@ -290,6 +284,7 @@ ParseError AccessUnitAssembler::finish(std::vector<AccessUnit>& out) {
         result = ParseError::Empty;
     } else {
         if (!synced_) {
+            counters_.bytesSkipped += preSyncBytes_;
             if (!garbageReported_) {
                 fail(ParseError::NoStartCode);
             }

@@ -2,6 +2,7 @@
 #include <limits>
 
 #include "h265direct/annexb.hpp"
+#include "hevc/au_rules.hpp"
 #include "hevc/start_code.hpp"
 
 namespace h265direct::hevc {
@@ -52,6 +53,8 @@ const char* toString(ParseError e) {
             return "access unit without a picture";
         case ParseError::BadSyntax:
             return "value out of range in a parameter set";
+        case ParseError::NotOneAccessUnit:
+            return "more than one access unit where one was expected";
     }
     return "unknown error";
 }
@@ -131,6 +134,42 @@ ParseError splitNalUnits(std::span<const uint8_t> data, std::vector<NalUnitInfo>
         startCodeSize = (next > nalBegin && next[-1] == 0) ? 4 : 3;
         sc = next;
     }
+}
+
+ParseError describeAccessUnit(AccessUnit& au) {
+    au.keyframe = false;
+    au.idr = false;
+    au.hasParameterSets = false;
+    const ParseError e = splitNalUnits(au.data, au.nals);
+    if (e != ParseError::None) {
+        return e;
+    }
+    bool hasVcl = false;
+    bool vps = false;
+    bool sps = false;
+    bool pps = false;
+    for (size_t i = 0; i < au.nals.size(); ++i) {
+        const NalUnitInfo& n = au.nals[i];
+        const bool firstSlice =
+            firstSliceSegmentInPic(std::span<const uint8_t>(au.data).subspan(n.offset, n.size));
+        if (detail::opensNewAccessUnit(n.type, n.layerId, firstSlice, i > 0, hasVcl)) {
+            return ParseError::NotOneAccessUnit;
+        }
+        if (isVcl(n.type)) {
+            hasVcl = true;
+            au.keyframe = au.keyframe || isIrap(n.type);
+            au.idr = au.idr || isIdr(n.type);
+        } else if (!hasVcl) {
+            vps = vps || n.type == kVps;
+            sps = sps || n.type == kSps;
+            pps = pps || n.type == kPps;
+        }
+    }
+    if (!hasVcl) {
+        return ParseError::NoPicture;
+    }
+    au.hasParameterSets = vps && sps && pps;
+    return ParseError::None;
 }
 
 void unescapeRbsp(std::span<const uint8_t> nal, std::vector<uint8_t>& out) {

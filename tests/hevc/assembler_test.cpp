@@ -168,6 +168,36 @@ TEST(AccessUnitAssembler, GroupsByH265Rules) {
     EXPECT_EQ(a.counters().bytesIn, s.size());
 }
 
+TEST(DescribeAccessUnit, AgreesWithTheAssembler) {
+    std::vector<Bytes> expected;
+    const Bytes s = fourAccessUnits(&expected);
+    const Result r = assembleWhole(s);
+    ASSERT_EQ(r.aus.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+        AccessUnit au;
+        au.data = expected[i];
+        ASSERT_EQ(describeAccessUnit(au), ParseError::None) << "AU " << i;
+        EXPECT_EQ(typesOf(au), typesOf(r.aus[i]));
+        EXPECT_EQ(au.keyframe, r.aus[i].keyframe);
+        EXPECT_EQ(au.idr, r.aus[i].idr);
+        EXPECT_EQ(au.hasParameterSets, r.aus[i].hasParameterSets);
+    }
+    AccessUnit two;
+    two.data = expected[1];
+    two.data.insert(two.data.end(), expected[2].begin(), expected[2].end());
+    EXPECT_EQ(describeAccessUnit(two), ParseError::NotOneAccessUnit);
+    AccessUnit aud;
+    test::appendNal(aud.data, test::makeSlice(kTrailR, true));
+    test::appendNal(aud.data, test::makeNal(kAud, {0x50}));
+    EXPECT_EQ(describeAccessUnit(aud), ParseError::NotOneAccessUnit);
+    AccessUnit noPicture;
+    test::appendNal(noPicture.data, test::makeNal(kSps, {1}));
+    EXPECT_EQ(describeAccessUnit(noPicture), ParseError::NoPicture);
+    AccessUnit garbage;
+    garbage.data = {1, 2, 3};
+    EXPECT_EQ(describeAccessUnit(garbage), ParseError::NoStartCode);
+}
+
 TEST(AccessUnitAssembler, AudAndOtherOpeners) {
     Bytes s;
     test::appendNal(s, test::makeNal(kAud, {0x50}));

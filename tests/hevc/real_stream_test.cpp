@@ -151,6 +151,14 @@ void checkStream(const std::string& path, const Expect& want) {
             EXPECT_EQ(aus[i].nals.front().type, kAud) << "AU " << i;
         }
         EXPECT_EQ(aus[i].frameNumber, i);
+        // What the engine does with an encoder's output buffer gives the same answer.
+        AccessUnit copy;
+        copy.data = aus[i].data;
+        ASSERT_EQ(describeAccessUnit(copy), ParseError::None) << "AU " << i;
+        EXPECT_EQ(copy.nals.size(), aus[i].nals.size());
+        EXPECT_EQ(copy.keyframe, aus[i].keyframe);
+        EXPECT_EQ(copy.idr, aus[i].idr);
+        EXPECT_EQ(copy.hasParameterSets, aus[i].hasParameterSets);
     }
     EXPECT_GE(keyframes, 2) << "the stream should have a keyframe after the first";
 
