@@ -6,11 +6,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "encode/nal_join.hpp"
 
 namespace h265direct {
 
@@ -67,28 +67,6 @@ using ParamPtr = std::unique_ptr<x265_param, ParamFree>;
 using EncoderPtr = std::unique_ptr<x265_encoder, EncoderClose>;
 using PicturePtr = std::unique_ptr<x265_picture, PictureFree>;
 
-// x265's info SEI: a prefix SEI holding a user_data_unregistered message (payload type 5)
-// whose text, just after the size bytes and the 16-byte UUID, starts with "x265 (build".
-bool isInfoSei(const x265_nal& nal) {
-    constexpr std::string_view kTag = "x265 (build";
-    const uint8_t* p = nal.payload;
-    size_t size = nal.sizeBytes;
-    size_t header = size >= 3 && p[2] == 1 ? 3 : 4;  // 3- or 4-byte start code
-    header += 2;                                     // NAL header
-    if (size <= header || p[header] != 5) {
-        return false;
-    }
-    // Size bytes (0xff runs) and the UUID come first: the tag starts within 48 bytes.
-    std::string_view head(reinterpret_cast<const char*>(p + header),
-                          std::min<size_t>(size - header, 64));
-    size_t at = head.find(kTag);
-    return at != std::string_view::npos && at < 48;
-}
-
-bool isIrapNal(uint32_t type) {
-    return type >= NAL_UNIT_CODED_SLICE_BLA_W_LP && type <= NAL_UNIT_CODED_SLICE_CRA;
-}
-
 }  // namespace
 
 struct X265Encoder::Impl {
@@ -117,7 +95,6 @@ struct X265Encoder::Impl {
     bool infoSeiSent = false;
 
     Status collect(x265_nal* nals, uint32_t count, EncodedFrame& out);
-    uint8_t* dropRepeatedInfoSei(x265_nal* nals, uint32_t count);
 };
 
 namespace {
@@ -296,62 +273,29 @@ std::string X265Encoder::describe() const {
     return impl_->description;
 }
 
-// With repeated headers x265 writes its ~2.3 KB version-and-options SEI before every
-// keyframe, not only the first: over 1% of a 1 Mbit/s stream at a 2 s keyint, for text no
-// decoder needs. Keep it in the first keyframe (where tools look for it) and cut it from
-// later ones by moving the few bytes before it (VPS/SPS/PPS, ~100 bytes) up against what
-// follows it; the access unit then starts later in the same buffer, still contiguous.
-// x265 rebuilds that buffer on every call, so rewriting it in place is safe.
-uint8_t* X265Encoder::Impl::dropRepeatedInfoSei(x265_nal* nals, uint32_t count) {
-    uint8_t* begin = nals[0].payload;
-    for (uint32_t i = 0; i < count; ++i) {
-        if (nals[i].type != NAL_UNIT_PREFIX_SEI || !isInfoSei(nals[i])) {
-            continue;
-        }
-        if (!infoSeiSent) {
-            infoSeiSent = true;
-            return begin;
-        }
-        size_t before = static_cast<size_t>(nals[i].payload - begin);
-        uint8_t* newBegin = begin + nals[i].sizeBytes;
-        std::memmove(newBegin, begin, before);
-        return newBegin;
-    }
-    return begin;
-}
-
 Status X265Encoder::Impl::collect(x265_nal* nals, uint32_t count, EncodedFrame& out) {
     if (count == 0) {
         return Status::Again;
     }
-    // x265 documents that the payloads of one call are back to back in memory; checking
-    // costs one comparison per NAL and protects against a library that ever stops doing so.
-    bool contiguous = true;
-    size_t total = nals[0].sizeBytes;
-    bool keyframe = isIrapNal(nals[0].type);
-    for (uint32_t i = 1; i < count; ++i) {
-        if (nals[i].payload != nals[i - 1].payload + nals[i - 1].sizeBytes) {
-            contiguous = false;
+    bool keyframe = false;
+    uint32_t skip = count;
+    for (uint32_t i = 0; i < count; ++i) {
+        keyframe = keyframe || isIrapNalType(nals[i].type);
+        // With repeated headers x265 writes its ~2.3 KB version-and-options SEI before every
+        // keyframe, not only the first: over 1% of a 1 Mbit/s stream at a 2 s keyint, for
+        // text no decoder needs. Keep it in the first keyframe, where tools look for it.
+        if (skip == count && nals[i].type == NAL_UNIT_PREFIX_SEI && isX265InfoSei(nals[i])) {
+            if (infoSeiSent) {
+                skip = i;
+            }
+            infoSeiSent = true;
         }
-        total += nals[i].sizeBytes;
-        keyframe = keyframe || isIrapNal(nals[i].type);
     }
-    if (contiguous) {
-        uint8_t* begin = nals[0].payload;
-        if (keyframe) {
-            begin = dropRepeatedInfoSei(nals, count);
-        }
-        out.bytes = std::span<const uint8_t>(begin, nals[0].payload + total);
-    } else {
-        if (!warnedScattered) {
-            LOG_WARN(kModule, "x265 returned scattered NAL units; copying each access unit");
-            warnedScattered = true;
-        }
-        gathered.clear();
-        for (uint32_t i = 0; i < count; ++i) {
-            gathered.insert(gathered.end(), nals[i].payload, nals[i].payload + nals[i].sizeBytes);
-        }
-        out.bytes = std::span<const uint8_t>(gathered.data(), gathered.size());
+    bool copied = false;
+    out.bytes = joinNals(nals, count, skip, gathered, copied);
+    if (copied && !warnedScattered) {
+        LOG_WARN(kModule, "x265 returned scattered NAL units; copying each access unit");
+        warnedScattered = true;
     }
     out.pts = picOut->pts;
     out.keyframe = keyframe;
