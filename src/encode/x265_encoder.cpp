@@ -71,6 +71,9 @@ using PicturePtr = std::unique_ptr<x265_picture, PictureFree>;
 
 struct X265Encoder::Impl {
     const x265_api* api = nullptr;
+    // x265 keeps a pointer to this text (numaPools) for the encoder's lifetime; set through
+    // param_parse it would be a copy that x265 never frees.
+    std::string pools;
     ParamPtr param{nullptr, ParamFree{nullptr}};
     EncoderPtr encoder{nullptr, EncoderClose{nullptr}};
     PicturePtr picIn{nullptr, PictureFree{nullptr}};
@@ -207,7 +210,8 @@ X265Encoder::X265Encoder(const EncoderConfig& config, int width, int height, int
     }
 
     if (config.threads > 0) {
-        m.set("pools", std::to_string(config.threads), "--threads");
+        m.pools = std::to_string(config.threads);
+        p->numaPools = m.pools.c_str();
         // zerolatency keeps one frame thread (one picture in, one access unit out); other
         // tunes may ask for several: never more than the threads allowed. 0 (auto) lets x265
         // derive it from the pool size set above.
@@ -226,8 +230,10 @@ X265Encoder::X265Encoder(const EncoderConfig& config, int width, int height, int
                            "x265: the encoder does not accept these settings "
                            "(rerun with -v for x265's reason)");
     }
-    // What x265 made of the settings (auto frame threads, clamped values).
-    m.api->encoder_parameters(m.encoder.get(), p);
+    // What x265 made of the settings (auto frame threads). A plain copy: freeing it with
+    // param_free could free strings it shares with the encoder.
+    x265_param actual{};
+    m.api->encoder_parameters(m.encoder.get(), &actual);
 
     m.picIn = PicturePtr(m.api->picture_alloc(), PictureFree{m.api});
     m.picOut = PicturePtr(m.api->picture_alloc(), PictureFree{m.api});
@@ -260,7 +266,7 @@ X265Encoder::X265Encoder(const EncoderConfig& config, int width, int height, int
                     ", tune " + (config.tune.empty() ? std::string("none") : config.tune) + ", " +
                     rc + ", keyint " + std::to_string(keyint_) + ", threads " +
                     (config.threads > 0 ? std::to_string(config.threads) : std::string("auto")) +
-                    " (frame threads " + std::to_string(p->frameNumThreads) + ")";
+                    " (frame threads " + std::to_string(actual.frameNumThreads) + ")";
 }
 
 X265Encoder::~X265Encoder() = default;
