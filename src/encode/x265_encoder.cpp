@@ -43,6 +43,11 @@ bool inList(const char* const* names, const std::string& value) {
     return false;
 }
 
+// The default tune is zerolatency; "none" (or nothing) is how a user turns it off.
+bool noTune(const std::string& tune) {
+    return tune.empty() || tune == "none";
+}
+
 int alignUp(int value, int alignment) {
     return (value + alignment - 1) / alignment * alignment;
 }
@@ -107,9 +112,9 @@ void validate(const EncoderConfig& c, int width, int height, int fpsNum, int fps
         throw StartupError(kExitUsage, "--preset: unknown preset '" + c.preset + "' (" +
                                            nameList(x265_preset_names) + ")");
     }
-    if (!c.tune.empty() && !inList(x265_tune_names, c.tune)) {
+    if (!noTune(c.tune) && !inList(x265_tune_names, c.tune)) {
         throw StartupError(kExitUsage, "--tune: unknown tune '" + c.tune + "' (" +
-                                           nameList(x265_tune_names) + ")");
+                                           nameList(x265_tune_names) + ", none)");
     }
     auto checkRate = [](const char* option, int value, int min) {
         if (value < min || value > kMaxKbps) {
@@ -163,9 +168,18 @@ X265Encoder::X265Encoder(const EncoderConfig& config, int width, int height, int
     }
     x265_param* p = m.param.get();
     if (m.api->param_default_preset(p, config.preset.c_str(),
-                                    config.tune.empty() ? nullptr : config.tune.c_str()) < 0) {
+                                    noTune(config.tune) ? nullptr : config.tune.c_str()) < 0) {
         throw StartupError(kExitUsage, "--preset/--tune: x265 rejects '" + config.preset + "'/'" +
                                            config.tune + "'");
+    }
+
+    // x265 only says "at least one CTU"; name the option and the size instead.
+    if (width < static_cast<int>(p->maxCUSize) || height < static_cast<int>(p->maxCUSize)) {
+        throw StartupError(kExitUsage, "-s: " + std::to_string(width) + "x" +
+                                           std::to_string(height) + " is too small for x265 (" +
+                                           std::to_string(p->maxCUSize) + "x" +
+                                           std::to_string(p->maxCUSize) +
+                                           " at least with --preset " + config.preset + ")");
     }
 
     // Errors still reach the user (an encoder that fails to open says why); x265's banner
@@ -226,9 +240,8 @@ X265Encoder::X265Encoder(const EncoderConfig& config, int width, int height, int
 
     m.encoder = EncoderPtr(m.api->encoder_open(p), EncoderClose{m.api});
     if (!m.encoder) {
-        throw StartupError(kExitUsage,
-                           "x265: the encoder does not accept these settings "
-                           "(rerun with -v for x265's reason)");
+        throw StartupError(
+            kExitUsage, "x265: the encoder does not accept these settings (x265's reason above)");
     }
     // What x265 made of the settings (auto frame threads). A plain copy: freeing it with
     // param_free could free strings it shares with the encoder.
@@ -263,7 +276,7 @@ X265Encoder::X265Encoder(const EncoderConfig& config, int width, int height, int
         rc += ", vbv " + std::to_string(maxrate) + " kbit/s / " + std::to_string(bufsize) + " kbit";
     }
     m.description = "x265 " + std::string(m.api->version_str) + ": preset " + config.preset +
-                    ", tune " + (config.tune.empty() ? std::string("none") : config.tune) + ", " +
+                    ", tune " + (noTune(config.tune) ? std::string("none") : config.tune) + ", " +
                     rc + ", keyint " + std::to_string(keyint_) + ", threads " +
                     (config.threads > 0 ? std::to_string(config.threads) : std::string("auto")) +
                     " (frame threads " + std::to_string(actual.frameNumThreads) + ")";

@@ -88,13 +88,23 @@ std::vector<Au> encodeFrames(const EncoderConfig& config, int frames,
     return out;
 }
 
-// For settings that may hold pictures back: encodes, then drains.
-std::vector<Au> encodeAndFlush(const EncoderConfig& config, int frames) {
+// For settings that may hold pictures back: encodes, then drains. `cut`: from this picture
+// on the content is a different scene.
+std::vector<Au> encodeAndFlush(const EncoderConfig& config, int frames, int cut = -1) {
     X265Encoder enc(config, kW, kH, 30, 1);
     std::vector<Au> out;
     EncodedFrame f;
     for (int i = 0; i < frames; ++i) {
         paint(enc.inputPlanes(), kW, kH, i);
+        if (cut >= 0 && i >= cut) {
+            const I420Planes& p = enc.inputPlanes();
+            for (int y = 0; y < kH; ++y) {
+                for (int x = 0; x < kW; ++x) {
+                    p.y[y * p.strideY + x] = static_cast<uint8_t>(255 - (x * y + i) % 200);
+                }
+            }
+            std::memset(p.u, 40, static_cast<size_t>(p.strideU) * kH / 2);
+        }
         Status s = enc.encode(i, f);
         EXPECT_TRUE(s == Status::Ok || s == Status::Again) << toString(s);
         if (s == Status::Ok) {
@@ -229,6 +239,16 @@ TEST(X265EncoderOptions, AutoKeyintIsTwoSecondsOfFrames) {
     config.keyint = 7;
     X265Encoder enc(config, kW, kH, 30, 1);
     EXPECT_EQ(enc.keyint(), 7);
+}
+
+TEST(X265EncoderOptions, TuneNoneTurnsZerolatencyOff) {
+    EncoderConfig config;
+    config.tune = "none";
+    auto o = optionsOf(encodeAndFlush(config, 1));
+    EXPECT_NE(o["bframes"], "0") << "ultrafast without zerolatency uses B-frames";
+    EXPECT_NE(o["rc-lookahead"], "0");
+    X265Encoder enc(config, kW, kH, 30, 1);
+    EXPECT_NE(enc.describe().find("tune none"), std::string::npos) << enc.describe();
 }
 
 TEST(X265EncoderOptions, ThreadsSetThePoolAndCapFrameThreads) {
@@ -391,6 +411,45 @@ TEST(X265EncoderKeyframes, InfoSeiOnlyInTheFirstKeyframe) {
         }
     }
     EXPECT_EQ(keyframeIndices(aus), (std::vector<size_t>{0, 5, 7}));
+}
+
+TEST(X265EncoderKeyframes, SceneCutsAreIdrToo) {
+    // zerolatency turns scene-cut detection off; a tune that keeps it shows that a cut
+    // becomes a full IDR with parameter sets, never a plain I picture.
+    EncoderConfig config;
+    config.preset = "faster";
+    config.tune = "psnr";
+    config.keyint = 100;
+    std::vector<Au> aus = encodeAndFlush(config, 16, 9);
+    std::optional<int> extraBits;
+    for (const Nal& n : splitAnnexB(aus.at(0).bytes)) {
+        if (n.type == 34) {
+            extraBits = test::parsePpsExtraSliceHeaderBits(n);
+        }
+    }
+    ASSERT_TRUE(extraBits.has_value());
+    std::vector<int64_t> keyPts;
+    for (const Au& au : aus) {
+        for (const Nal& n : splitAnnexB(au.bytes)) {
+            if (n.type >= 32) {
+                continue;
+            }
+            std::optional<int> type = test::parseSliceType(n, *extraBits);
+            ASSERT_TRUE(type.has_value());
+            if (*type == 2) {
+                EXPECT_TRUE(n.type == 19 || n.type == 20)
+                    << "I picture pts " << au.pts << " coded as NAL type " << n.type;
+            }
+        }
+        if (au.keyframe) {
+            keyPts.push_back(au.pts);
+            std::vector<int> types = au.nalTypes();
+            ASSERT_GE(types.size(), 4u);
+            EXPECT_EQ((std::vector<int>{types[0], types[1], types[2]}),
+                      (std::vector<int>{32, 33, 34}));
+        }
+    }
+    EXPECT_EQ(keyPts, (std::vector<int64_t>{0, 9}));
 }
 
 // --- Input paths -------------------------------------------------------------------------
@@ -615,6 +674,7 @@ TEST(X265EncoderBadSettings, UnknownTuneNamesTheChoices) {
     std::string msg = startupError(config);
     EXPECT_EQ(msg.rfind("--tune: unknown tune 'fastest' (psnr, ssim, ", 0), 0u) << msg;
     EXPECT_NE(msg.find("zerolatency"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(", none)"), std::string::npos) << msg;
 }
 
 TEST(X265EncoderBadSettings, BitrateOutOfRange) {
@@ -648,6 +708,9 @@ TEST(X265EncoderBadSettings, KeyintThreadsSizeAndRate) {
     config = EncoderConfig{};
     EXPECT_EQ(startupError(config, 321, 240).rfind("-s: 321x240", 0), 0u);
     EXPECT_EQ(startupError(config, 0, 0).rfind("-s: 0x0", 0), 0u);
+    EXPECT_EQ(startupError(config, 64, 16),
+              "-s: 64x16 is too small for x265 (32x32 at least with --preset ultrafast)");
+    EXPECT_NO_THROW(X265Encoder(config, 32, 32, 30, 1));
     EXPECT_EQ(startupError(config, kW, kH, 0, 1).rfind("-r:", 0), 0u);
 }
 
