@@ -107,7 +107,7 @@ ParseError describeAccessUnit(AccessUnit& au);
 // dropped, never emitted: the call reports the error and the assembler carries on with the
 // next access unit. Memory stays within the size limit (plus a few bytes).
 class AccessUnitAssembler {
-  public:
+public:
     static constexpr size_t kDefaultMaxAccessUnitBytes = size_t{32} << 20;
 
     struct Counters {
@@ -142,7 +142,7 @@ class AccessUnitAssembler {
     const Counters& counters() const { return counters_; }
     size_t maxAccessUnitBytes() const { return maxBytes_; }
 
-  private:
+private:
     void consume(const uint8_t* p, size_t n);
     void onStartCode(uint64_t zeroRun);
     void endNal(uint64_t trailingZeros);
@@ -186,7 +186,7 @@ class AccessUnitAssembler {
 
 // The latest VPS, SPS and PPS seen (one of each: the project's streams use id 0 only).
 class ParameterSetCache {
-  public:
+public:
     // Looks at one NAL unit (start code excluded); keeps it if it is a parameter set.
     // Returns true if that changed a stored parameter set.
     bool update(std::span<const uint8_t> nal);
@@ -202,7 +202,7 @@ class ParameterSetCache {
     std::vector<uint8_t> annexB() const;
     void clear();
 
-  private:
+private:
     std::vector<uint8_t> vps_, sps_, pps_;
 };
 

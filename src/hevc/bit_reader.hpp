@@ -11,7 +11,7 @@
 namespace h265direct::hevc {
 
 class BitReader {
-  public:
+public:
     explicit BitReader(std::span<const uint8_t> bytes) : data_(bytes) {}
 
     // u(n), n <= 32.
@@ -27,7 +27,7 @@ class BitReader {
     size_t bitPosition() const { return pos_; }
     size_t bitsLeft() const { return data_.size() * 8 - pos_; }
 
-  private:
+private:
     std::span<const uint8_t> data_;
     size_t pos_ = 0;
     bool failed_ = false;

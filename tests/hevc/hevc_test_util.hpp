@@ -45,7 +45,7 @@ inline void appendNal(Bytes& stream, const Bytes& nal, int startCodeSize = 4) {
 
 // MSB-first bit writer with ue(v), and RBSP -> NAL payload escaping (emulation prevention).
 class BitWriter {
-  public:
+public:
     void bits(uint64_t value, unsigned n) {
         for (unsigned i = n; i-- > 0;) {
             bit((value >> i) & 1);
@@ -77,7 +77,7 @@ class BitWriter {
         return out_;
     }
 
-  private:
+private:
     Bytes out_;
     uint8_t cur_ = 0;
     unsigned used_ = 0;
