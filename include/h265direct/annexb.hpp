@@ -105,7 +105,11 @@ ParseError describeAccessUnit(AccessUnit& au);
 //
 // An access unit that holds a bad NAL unit, goes over the size limit or has no picture is
 // dropped, never emitted: the call reports the error and the assembler carries on with the
-// next access unit. Memory stays within the size limit (plus a few bytes).
+// next access unit. Memory stays within the size limit (plus the buffers handed back with
+// recycle(), at most four).
+//
+// Emitted access units carry frameNumber = pts = 0, 1, 2... in stream order (Annex-B has no
+// timing; the zero-latency streams have no reordering); the clock fields stay 0.
 class AccessUnitAssembler {
 public:
     static constexpr size_t kDefaultMaxAccessUnitBytes = size_t{32} << 20;
@@ -177,8 +181,10 @@ private:
     AccessUnit au_;
     bool auStarted_ = false;  // at least one NAL unit (even a bad one) belongs to it
     bool auHasVcl_ = false;
-    bool auBroken_ = false;                               // will be dropped: stop storing its bytes
-    bool auVps_ = false, auSps_ = false, auPps_ = false;  // seen before its first VCL
+    // It will be dropped: its bytes are no longer stored.
+    bool auBroken_ = false;
+    // Parameter sets seen before its first VCL NAL unit.
+    bool auVps_ = false, auSps_ = false, auPps_ = false;
     size_t lastAuSize_ = 0;
     std::vector<AccessUnit> spare_;  // recycled buffers, at most kMaxSpare
     static constexpr size_t kMaxSpare = 4;

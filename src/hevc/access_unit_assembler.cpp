@@ -106,7 +106,7 @@ void AccessUnitAssembler::closeAccessUnit() {
     } else {
         au_ = AccessUnit{};
     }
-    au_.data.reserve(lastAuSize_ + lastAuSize_ / 4);
+    au_.data.reserve(std::min(maxBytes_, lastAuSize_ + lastAuSize_ / 4));
     auStarted_ = false;
     auHasVcl_ = false;
     auBroken_ = false;

@@ -37,8 +37,9 @@ const uint8_t* findStartCodeMemchr(const uint8_t* begin, const uint8_t* end) {
         if (one[-1] == 0 && one[-2] == 0) {
             return one - 2;
         }
-        // one[-1] != 0 means the next candidate 01 is at least 3 bytes on; otherwise 1.
-        p = one + (one[-1] != 0 ? 3 : 1);
+        // The 01 just found cannot be one of the two zeros of the next start code, so the
+        // next candidate 01 is at least three bytes on.
+        p = one + 3;
     }
     return end;
 }
