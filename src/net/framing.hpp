@@ -31,7 +31,7 @@ bool parseFraming(const std::string& text, Framing& out);
 
 // Reassembles length-framed access units from a byte stream cut anywhere.
 class LengthDeframer {
-  public:
+public:
     // Larger frames are taken as a corrupt stream rather than allocated.
     explicit LengthDeframer(size_t maxFrameSize = 64u << 20) : maxFrameSize_(maxFrameSize) {}
 
@@ -45,7 +45,7 @@ class LengthDeframer {
     // Bytes received that belong to no complete frame yet.
     size_t pending() const { return buffer_.size() - start_; }
 
-  private:
+private:
     size_t maxFrameSize_;
     std::vector<uint8_t> buffer_;
     size_t start_ = 0;

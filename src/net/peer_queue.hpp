@@ -41,7 +41,7 @@ struct SendBatch {
 // access units, and after a gap, nothing until a keyframe with parameter sets. A unit that
 // is being sent (some of its bytes are in the kernel) is never dropped.
 class PeerQueue {
-  public:
+public:
     enum class Offer {
         Queued,
         Dropped,     // dropped; the queue was already waiting for a start point
@@ -77,7 +77,7 @@ class PeerQueue {
     // the caller knows why).
     size_t clearUnsent();
 
-  private:
+private:
     struct Unit {
         AccessUnitPtr au;
         size_t size = 0;  // with framing

@@ -43,7 +43,7 @@ struct OutputStats {
 // and reconnects, or a server (-l) that accepts any number of receivers. consume() never
 // blocks: it hands the shared access unit to the loop, which queues it per peer.
 class TcpOutput : public Sink {
-  public:
+public:
     enum class Mode { Client, Server };
 
     // Parses and resolves the address, binds (server), and starts the loop thread. Throws
@@ -64,7 +64,7 @@ class TcpOutput : public Sink {
     // Server: the port it listens on.
     uint16_t localPort() const;
 
-  private:
+private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -8,7 +8,7 @@ namespace h265direct::net {
 
 // Owns one io_uring instance (liburing). Not thread-safe: one thread submits and reaps.
 class Ring {
-  public:
+public:
     // Throws StartupError (kExitNetwork) when io_uring is unavailable.
     explicit Ring(unsigned entries = 256);
     ~Ring();
@@ -37,7 +37,7 @@ class Ring {
     }
     bool supports(int opcode) const;
 
-  private:
+private:
     io_uring ring_{};
     uint8_t supported_[256] = {};
 };

@@ -259,7 +259,7 @@ namespace h265direct::test {
 // A keyframe request makes it jump to the start of the next group of pictures, as a forced
 // IDR would.
 class Feeder {
-  public:
+public:
     Feeder(Sink& sink, const std::vector<std::shared_ptr<AccessUnit>>& aus, int periodUs)
         : sink_(sink), aus_(aus), periodUs_(periodUs) {}
     ~Feeder() { stop(); }
@@ -301,7 +301,7 @@ class Feeder {
     }
     int jumps() const { return jumps_.load(); }
 
-  private:
+private:
     Sink& sink_;
     const std::vector<std::shared_ptr<AccessUnit>>& aus_;
     int periodUs_;

@@ -53,18 +53,18 @@ struct Totals {
 };
 
 class Receiver {
-  public:
+public:
     Receiver(Options o, FILE* out) : opt_(std::move(o)), out_(out) {}
 
     // Returns an exit code.
     int run();
 
-  private:
+private:
     int listenLoop();
     int connectOnce();
     // Reads one connection to its end. False: stop everything (count reached, stop, output).
     bool serve(int fd);
-    bool onAccessUnit(std::span<const uint8_t> au);
+    bool onAccessUnit(std::vector<uint8_t>& bytes);
     bool write(std::span<const uint8_t> bytes);
     void tick(bool force);
     bool done() const {
@@ -78,7 +78,7 @@ class Receiver {
     int64_t lastTickNs_ = monotonicNs();
     bool firstOfConnection_ = true;
     bool outputFailed_ = false;
-    std::vector<NalUnitInfo> nals_;
+    AccessUnit au_;
 };
 
 bool Receiver::write(std::span<const uint8_t> bytes) {
@@ -96,39 +96,30 @@ bool Receiver::write(std::span<const uint8_t> bytes) {
     return true;
 }
 
-bool Receiver::onAccessUnit(std::span<const uint8_t> au) {
+bool Receiver::onAccessUnit(std::vector<uint8_t>& bytes) {
     ++t_.frames;
-    t_.bytes += au.size();
-    const hevc::ParseError err = hevc::splitNalUnits(au, nals_);
-    bool vcl = false, irap = false, vps = false, sps = false, pps = false;
-    for (const NalUnitInfo& n : nals_) {
-        if (hevc::isVcl(n.type)) {
-            vcl = true;
-            irap = irap || hevc::isIrap(n.type);
-        } else if (!vcl) {
-            vps = vps || n.type == hevc::kVps;
-            sps = sps || n.type == hevc::kSps;
-            pps = pps || n.type == hevc::kPps;
-        }
-    }
+    t_.bytes += bytes.size();
+    au_.data.swap(bytes);
+    // The project's own parser: whole NAL units, exactly one access unit, a picture in it.
+    const hevc::ParseError err = hevc::describeAccessUnit(au_);
     std::string problem;
     if (err != hevc::ParseError::None) {
-        problem = std::string("not Annex-B: ") + hevc::toString(err);
-    } else if (!vcl) {
-        problem = "no picture in it";
-    } else if (firstOfConnection_ && !(irap && vps && sps && pps)) {
+        problem = std::string("not one valid access unit: ") + hevc::toString(err);
+    } else if (firstOfConnection_ && !(au_.keyframe && au_.hasParameterSets)) {
         problem = "the connection does not start with VPS/SPS/PPS and a keyframe";
     }
     firstOfConnection_ = false;
-    t_.keyframes += irap ? 1 : 0;
+    t_.keyframes += err == hevc::ParseError::None && au_.keyframe ? 1 : 0;
     if (!problem.empty()) {
         ++t_.bad;
         if (t_.bad <= 10) {
             fprintf(stderr, "h265direct-receiver: access unit %llu (%zu bytes): %s\n",
-                    static_cast<unsigned long long>(t_.frames), au.size(), problem.c_str());
+                    static_cast<unsigned long long>(t_.frames), au_.data.size(), problem.c_str());
         }
     }
-    return write(au);
+    const bool ok = write(au_.data);
+    au_.data.swap(bytes);
+    return ok;
 }
 
 void Receiver::tick(bool force) {
