@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "capture/frame_source.hpp"
 #include "convert/converter.hpp"
 #include "convert/pixel_format.hpp"
 #include "convert/sws_format.hpp"
@@ -126,6 +127,35 @@ SWS_BENCH(YVYU, V4L2_PIX_FMT_YVYU);
 SWS_BENCH(422P, V4L2_PIX_FMT_YUV422P);
 SWS_BENCH(RGB3, V4L2_PIX_FMT_RGB24);
 SWS_BENCH(XR24, V4L2_PIX_FMT_XBGR32);
+
+// The test pattern, unpaced: what making one frame costs (range(2) is the fourcc).
+void BM_Pattern(benchmark::State& state) {
+    SourceConfig config;
+    config.kind = SourceKind::Pattern;
+    config.width = static_cast<int>(state.range(0));
+    config.height = static_cast<int>(state.range(1));
+    config.fourcc = static_cast<uint32_t>(state.range(2));
+    config.pace = false;
+    auto source = openSource(config);
+    StopSignal stop;
+    for (auto _ : state) {
+        FrameLease lease;
+        if (source->next(lease, stop) != Status::Ok) {
+            state.SkipWithError("no frame");
+            break;
+        }
+        benchmark::DoNotOptimize(lease.view().planes[0]);
+    }
+    state.SetItemsProcessed(state.iterations());
+    state.SetLabel(fourccToString(config.fourcc));
+}
+BENCHMARK(BM_Pattern)
+    ->Args({640, 480, V4L2_PIX_FMT_YUYV})
+    ->Args({1280, 720, V4L2_PIX_FMT_YUYV})
+    ->Args({640, 480, V4L2_PIX_FMT_NV12})
+    ->Args({640, 480, V4L2_PIX_FMT_RGB24})
+    ->Args({1280, 720, V4L2_PIX_FMT_XBGR32})
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace h265direct

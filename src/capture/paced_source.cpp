@@ -34,8 +34,12 @@ FrameLayout checkRawSourceConfig(const SourceConfig& config, uint32_t fourcc) {
     const std::string size = sizeText(config.width, config.height);
     const PixelFormatInfo* info = findPixelFormat(fourcc);
     if (info == nullptr) {
-        throw StartupError(kExitUsage,
-                           "--pixel-format: unsupported pixel format " + fourccToString(fourcc));
+        std::string names;
+        for (const PixelFormatInfo& f : supportedPixelFormats()) {
+            names += std::string(names.empty() ? "" : " ") + f.name;
+        }
+        throw StartupError(kExitUsage, "--pixel-format: unsupported pixel format " +
+                                           fourccToString(fourcc) + " (supported: " + names + ")");
     }
     const std::optional<FrameLayout> layout = packedLayout(fourcc, config.width, config.height);
     if (!layout) {
