@@ -236,6 +236,32 @@ TEST(PatternSource, PacingHoldsTheRate) {
     EXPECT_GE(last - first, 450'000'000);
 }
 
+TEST(PatternSource, SlowConsumerRestartsTheScheduleInsteadOfBursting) {
+    SourceConfig c = patternConfig(64, 32, 0, true);
+    c.fpsNum = 50;  // 20 ms a frame
+    auto src = openSource(c);
+    StopSignal stop;
+    FrameLease lease;
+    ASSERT_EQ(src->next(lease, stop), Status::Ok);
+    StatsReport quiet;
+    src->collectStats(quiet);
+    EXPECT_EQ(quiet.find("source_behind"), nullptr);
+    // Five frame periods late: the frames missed are not delivered in a burst.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_EQ(src->next(lease, stop), Status::Ok);
+    const int64_t late = lease.view().captureNs;
+    ASSERT_EQ(src->next(lease, stop), Status::Ok);
+    EXPECT_GE(lease.view().captureNs - late, 18'000'000);
+    StatsReport report;
+    src->collectStats(report);
+    const auto* behind = report.find("source_behind");
+    ASSERT_NE(behind, nullptr);
+    EXPECT_EQ(std::get<int64_t>(behind->value), 1);
+    report.clear();
+    src->collectStats(report);
+    EXPECT_EQ(report.find("source_behind"), nullptr);  // counted per interval
+}
+
 TEST(PatternSource, UnpacedDoesNotWait) {
     SourceConfig c = patternConfig(64, 32, 0, false);
     c.fpsNum = 1;  // one frame a second if it were paced
