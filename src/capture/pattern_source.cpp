@@ -96,16 +96,15 @@ Texture makeTexture(const Yuv444& pic, uint32_t fourcc) {
     }
     setColourDetails(ctx, AV_PIX_FMT_YUV444P, dst.format);
     const uint8_t* src[4] = {pic.y.data(), pic.u.data(), pic.v.data(), nullptr};
+    if (dst.swapChroma) {
+        std::swap(src[1], src[2]);
+    }
     const int srcStrides[4] = {pic.width, pic.width, pic.width, 0};
     uint8_t* out[4] = {nullptr, nullptr, nullptr, nullptr};
     int outStrides[4] = {0, 0, 0, 0};
     for (int p = 0; p < t.layout.planeCount; ++p) {
         out[p] = t.data.data() + t.layout.planeOffsets[size_t(p)];
         outStrides[p] = t.layout.strides[size_t(p)];
-    }
-    if (dst.swapChroma) {
-        std::swap(out[1], out[2]);
-        std::swap(outStrides[1], outStrides[2]);
     }
     sws_scale(ctx, src, srcStrides, 0, pic.height, out, outStrides);
     sws_freeContext(ctx);

@@ -20,11 +20,12 @@ namespace h265direct {
 namespace {
 
 // Same size in and out, so the filter only decides how chroma is subsampled (4:2:2 and RGB
-// to 4:2:0). YUYV, UYVY, NV12/21, I420 and BGR24 take swscale's unscaled paths, which
-// ignore it. For the others SWS_POINT measured 30-50% faster than SWS_FAST_BILINEAR (YVYU
-// 720p 0.81 vs 1.15 ms, RGB24 1.05 vs 1.59 ms, BM_SwsFlags in bench/convert_bench.cpp)
-// while staying within 2 levels of an exact 2x2 chroma average on test pictures (fast
-// bilinear: 1 level) - far below what the encoder changes at these bitrates.
+// to 4:2:0). YUYV and YVYU (converted as YUYV), UYVY, NV12/21, I420/YV12 and BGR24 take
+// swscale's unscaled paths, which ignore it. For 422P, RGB and grey SWS_POINT measured
+// 35-40% faster than SWS_FAST_BILINEAR (720p: 422P 0.39 vs 0.63 ms, RGB24 1.02 vs 1.58 ms;
+// BM_SwsFlags in bench/convert_bench.cpp) while staying within 2 levels of an exact 2x2
+// chroma average on test pictures (fast bilinear: 1) - far below what the encoder changes
+// at these bitrates.
 constexpr int kSwsFlags = SWS_POINT;
 
 std::string supportedList() {
@@ -145,12 +146,12 @@ Status Converter::convert(const FrameView& src, const I420Planes& dst) {
         }
         return Status::Error;
     }
+    uint8_t* out[4] = {dst.y, dst.u, dst.v, nullptr};
+    int outStrides[4] = {dst.strideY, dst.strideU, dst.strideV, 0};
     if (m.sws.swapChroma) {
-        std::swap(planes[1], planes[2]);
-        std::swap(strides[1], strides[2]);
+        std::swap(out[1], out[2]);
+        std::swap(outStrides[1], outStrides[2]);
     }
-    uint8_t* const out[4] = {dst.y, dst.u, dst.v, nullptr};
-    const int outStrides[4] = {dst.strideY, dst.strideU, dst.strideV, 0};
     const int lines = sws_scale(m.context, planes, strides, 0, m.format.height, out, outStrides);
     if (lines != m.format.height) {
         if (m.throttle.allow()) {

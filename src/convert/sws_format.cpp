@@ -16,7 +16,7 @@ std::optional<SwsFormat> swsFormatFor(uint32_t fourcc) {
         case V4L2_PIX_FMT_UYVY:
             return SwsFormat{AV_PIX_FMT_UYVY422, false};
         case V4L2_PIX_FMT_YVYU:
-            return SwsFormat{AV_PIX_FMT_YVYU422, false};
+            return SwsFormat{AV_PIX_FMT_YUYV422, true};
         case V4L2_PIX_FMT_NV12:
             return SwsFormat{AV_PIX_FMT_NV12, false};
         case V4L2_PIX_FMT_NV21:
