@@ -19,7 +19,7 @@ namespace h265direct {
 namespace {
 
 class FileSource final : public PacedSource {
-  public:
+public:
     FileSource(const FrameFormat& format, const FrameLayout& layout, const SourceConfig& config,
                UniqueFd fd, bool seekable, off_t fileBytes)
         : PacedSource(format, layout, config.pace),
@@ -37,7 +37,7 @@ class FileSource final : public PacedSource {
         return text + (loop_ ? ", looped" : "");
     }
 
-  protected:
+protected:
     Status produce(uint8_t* frame, uint64_t /*index*/) override {
         for (int attempt = 0; attempt < 2; ++attempt) {
             const ssize_t got = readFrame(frame);
@@ -68,7 +68,7 @@ class FileSource final : public PacedSource {
         return Status::EndOfStream;
     }
 
-  private:
+private:
     // Bytes read: a whole frame, fewer at the end of the input, or -1 on a read error.
     ssize_t readFrame(uint8_t* frame) {
         const size_t want = layout().frameBytes;

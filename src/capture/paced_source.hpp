@@ -21,7 +21,7 @@ FrameLayout checkRawSourceConfig(const SourceConfig& config, uint32_t fourcc);
 // reusable frame buffers, and optional pacing at the frame rate on an absolute timerfd
 // deadline, woken early by the stop signal.
 class PacedSource : public FrameSource {
-  public:
+public:
     ~PacedSource() override;
     const FrameFormat& format() const override { return format_; }
     Status next(FrameLease& out, const StopSignal& stop) override;
@@ -31,7 +31,7 @@ class PacedSource : public FrameSource {
     // "640x480 YUYV @ 30/1 fps (paced)"
     std::string describeFormat() const;
 
-  protected:
+protected:
     PacedSource(const FrameFormat& format, const FrameLayout& layout, bool pace);
     const FrameLayout& layout() const { return layout_; }
     // Fills `frame` (layout().frameBytes bytes) with frame number `index`: Ok, EndOfStream
@@ -39,7 +39,7 @@ class PacedSource : public FrameSource {
     virtual Status produce(uint8_t* frame, uint64_t index) = 0;
     void releaseFrame(uint32_t index) override;
 
-  private:
+private:
     struct FreeDeleter {
         void operator()(uint8_t* p) const;
     };

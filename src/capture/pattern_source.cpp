@@ -127,14 +127,14 @@ constexpr std::array<uint8_t, 10> kDigitSegments = {0x3f, 0x06, 0x5b, 0x4f, 0x66
 constexpr int kDigits = 6;
 
 class PatternSource final : public PacedSource {
-  public:
+public:
     PatternSource(const FrameFormat& format, const FrameLayout& layout, bool pace);
     std::string describe() const override { return "pattern " + describeFormat(); }
 
-  protected:
+protected:
     Status produce(uint8_t* frame, uint64_t index) override;
 
-  private:
+private:
     enum Colour { kBlack = 0, kWhite = 1, kColours = 2 };
     static constexpr int kPaletteCell = 16;  // pixels per colour in the palette texture
 

@@ -20,7 +20,7 @@ struct I420Planes {
 
 // Turns frames of one source format into I420 of the same size, with libswscale.
 class Converter {
-  public:
+public:
     // Throws StartupError (kExitUsage / kExitFormat) for a format it cannot convert.
     explicit Converter(const FrameFormat& in);
     ~Converter();
@@ -35,7 +35,7 @@ class Converter {
     // Writes src into dst. Error only for a frame too short for the format.
     Status convert(const FrameView& src, const I420Planes& dst);
 
-  private:
+private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
     bool passThrough_ = false;
