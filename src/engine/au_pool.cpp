@@ -23,8 +23,14 @@ std::shared_ptr<AccessUnit> AccessUnitPool::acquire() {
         std::unique_ptr<AccessUnit> back(au);
         std::lock_guard lock(state->mutex);
         if (state->free.size() < state->keepAtMost) {
+            // Keep the vectors' capacity; reset everything else.
             back->data.clear();
             back->nals.clear();
+            std::vector<uint8_t> data = std::move(back->data);
+            std::vector<NalUnitInfo> nals = std::move(back->nals);
+            *back = AccessUnit{};
+            back->data = std::move(data);
+            back->nals = std::move(nals);
             state->free.push_back(std::move(back));
         }
     });

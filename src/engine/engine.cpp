@@ -31,6 +31,7 @@ struct Engine::Impl {
 
     int run();
     int fail(int code, const std::string& message);
+    int failAtStart(int code, const std::string& message);
     // Splits the encoder's bytes, shares them with every sink. False: the run must end.
     bool publish(const EncodedFrame& frame, int64_t captureNs, int64_t encodeNs);
     void emitStats(int64_t now);
@@ -69,6 +70,18 @@ int Engine::Impl::fail(int code, const std::string& message) {
         lastError = message;
     }
     LOG_ERROR(kTag, "%s", message.c_str());
+    return code;
+}
+
+int Engine::Impl::failAtStart(int code, const std::string& message) {
+    {
+        std::lock_guard lock(errorMutex);
+        lastError = message;
+    }
+    // The user's own mistakes, mostly: one plain line, like the command line's.
+    if (logEnabled(LogLevel::Error)) {
+        fprintf(stderr, "h265direct: error: %s\n", message.c_str());
+    }
     return code;
 }
 
@@ -188,9 +201,9 @@ int Engine::Impl::run() {
             sinks.push_back(makeCallbackSink(auCallback));
         }
     } catch (const StartupError& e) {
-        return fail(e.exitCode(), e.what());
+        return failAtStart(e.exitCode(), e.what());
     } catch (const std::exception& e) {
-        return fail(kExitFailure, e.what());
+        return failAtStart(kExitFailure, e.what());
     }
 
     LOG_INFO(kTag, "source: %s", source->describe().c_str());

@@ -62,6 +62,8 @@ TEST(AccessUnitPool, ReusesUnitsAndOutlivesThePool) {
         {
             auto a = pool.acquire();
             a->data.assign(1000, 7);
+            a->keyframe = true;
+            a->pts = 42;
             first = a.get();
         }
         auto b = pool.acquire();
