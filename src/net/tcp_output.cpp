@@ -1086,8 +1086,8 @@ void TcpOutput::collectStats(StatsReport& report) {
         std::nth_element(lat.begin(), lat.begin() + static_cast<std::ptrdiff_t>(idx), lat.end());
         return static_cast<double>(lat[idx]) / 1e6;
     };
-    report.add(prefix + "latency_p50", pct(0.5), "ms", 2);
-    report.add(prefix + "latency_p99", pct(0.99), "ms", 2);
+    report.add(prefix + "latency_p50_ms", pct(0.5), "ms", 2);
+    report.add(prefix + "latency_p99_ms", pct(0.99), "ms", 2);
 }
 
 int TcpOutput::fatalError() const {

@@ -307,13 +307,13 @@ TEST(TcpServer, StatsNameTheFigures) {
     out.collectStats(r);
     for (const char* key :
          {"server_peers", "server_kbps", "server_bytes", "server_queue", "server_drops",
-          "server_peer_queues", "server_latency_p50", "server_latency_p99"}) {
+          "server_peer_queues", "server_latency_p50_ms", "server_latency_p99_ms"}) {
         EXPECT_NE(r.find(key), nullptr) << key;
     }
     EXPECT_EQ(std::get<int64_t>(r.find("server_peers")->value), 1);
     EXPECT_EQ(std::get<int64_t>(r.find("server_bytes")->value), static_cast<int64_t>(got.size()));
     EXPECT_GT(std::get<double>(r.find("server_kbps")->value), 0.0);
-    EXPECT_GT(std::get<double>(r.find("server_latency_p99")->value), 0.0);
+    EXPECT_GT(std::get<double>(r.find("server_latency_p99_ms")->value), 0.0);
     ::close(fd);
 }
 
