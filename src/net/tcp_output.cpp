@@ -548,8 +548,11 @@ void TcpOutput::Impl::startConnectRound() {
     if (everConnected || connectFailuresInRow > 0) {
         p->queue.waitForStartPoint();
     }
+    // Only the first attempt holds frames for the connection to come; later ones start at a
+    // requested keyframe, so encoding may stay paused until the connection is up.
+    const bool first = !everConnected && connectFailuresInRow == 0;
     peers.push_back(std::move(p));
-    wants.store(true);
+    wants.store(first || config.keepEncoding);
     addressIndex = 0;
     lastConnectError.clear();
     tryNextAddress();
@@ -602,6 +605,7 @@ void TcpOutput::Impl::onConnect(Peer& p, int res) {
         if (p.queue.empty()) {
             p.queue.waitForStartPoint();
         }
+        wants.store(true);
         armRecv(p);
         pump(p);
         maybeRequestKeyframe();

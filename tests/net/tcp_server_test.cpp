@@ -252,6 +252,42 @@ TEST(TcpServer, GarbageAndHalfClosingPeersStillGetTheStream) {
     EXPECT_TRUE(framesAreStreamUnits(fb, aus));
 }
 
+TEST(TcpServer, APortAloneListensOnIpv4AndIpv6) {
+    const auto& aus = testStream();
+    NetConfig c;
+    c.listen = std::to_string(freePort());
+    TcpOutput out(TcpOutput::Mode::Server, c, [] {});
+    const int v4 = connectTo(out.localPort());
+    ASSERT_GE(v4, 0);
+    const int v6 = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    a.sin6_port = htons(out.localPort());
+    ASSERT_EQ(::connect(v6, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_TRUE(waitFor([&] { return out.stats().peers.size() == 2; }));
+    for (size_t i = 0; i < aus.size(); ++i) {
+        out.consume(stamped(aus[i], i));
+    }
+    std::vector<uint8_t> b4, b6;
+    std::thread r4([&] {
+        b4 = readSome(v4, SIZE_MAX, 10);
+        ::close(v4);
+    });
+    std::thread r6([&] {
+        b6 = readSome(v6, SIZE_MAX, 10);
+        ::close(v6);
+    });
+    out.finish();
+    r4.join();
+    r6.join();
+    EXPECT_FALSE(b4.empty());
+    EXPECT_TRUE(b4 == b6);
+    std::vector<std::vector<uint8_t>> frames;
+    ASSERT_TRUE(parseLengthFraming(b6, frames));
+    EXPECT_EQ(frames.size(), aus.size());
+}
+
 TEST(TcpServer, ExitOnDisconnectWhenTheLastReceiverLeaves) {
     NetConfig c = serverConfig();
     c.exitOnDisconnect = true;
