@@ -379,6 +379,11 @@ void TcpOutput::Impl::handle(const io_uring_cqe& cqe) {
             } else {
                 // Receivers that did not take the rest in time are cut off.
                 for (auto& p : peers) {
+                    if (p->connectOp.pending) {
+                        io_uring_sqe* c = ring->sqe();
+                        io_uring_prep_cancel(c, &p->connectOp, 0);
+                        io_uring_sqe_set_data(c, &cancelOp);
+                    }
                     closePeer(*p, "finish timeout", false);
                 }
             }
