@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <new>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -325,7 +326,12 @@ std::unique_ptr<FrameSource> openPatternSource(const SourceConfig& config) {
     format.fpsNum = config.fpsNum;
     format.fpsDen = config.fpsDen;
     format.strides = layout.strides;
-    return std::make_unique<PatternSource>(format, layout, config.pace);
+    try {
+        return std::make_unique<PatternSource>(format, layout, config.pace);
+    } catch (const std::bad_alloc&) {
+        throw StartupError(kExitFailure, "out of memory for a " + std::to_string(config.width) +
+                                             "x" + std::to_string(config.height) + " test pattern");
+    }
 }
 
 }  // namespace h265direct
