@@ -61,7 +61,7 @@ std::string readText(const std::string& path) {
     return std::string(b.begin(), b.end());
 }
 
-TEST(ReceiverTool, ListensChecksEveryUnitAndWritesTheAnnexbStream) {
+void listenAndCheck(Framing framing) {
     const std::string bin = receiverPath();
     if (bin.empty()) {
         GTEST_SKIP() << "h265direct-receiver is not built";
@@ -69,10 +69,12 @@ TEST(ReceiverTool, ListensChecksEveryUnitAndWritesTheAnnexbStream) {
     const auto& aus = testStream();
     TempDir dir;
     const uint16_t port = freePort();
-    const pid_t pid = startReceiver(
-        {bin, "-l", "127.0.0.1:" + std::to_string(port), "-o", dir.file("out.h265"), "--once"},
-        dir.file("err.txt"));
+    const pid_t pid =
+        startReceiver({bin, "-l", "127.0.0.1:" + std::to_string(port), "-o", dir.file("out.h265"),
+                       "--once", "--framing", framing == Framing::Length ? "length" : "annexb"},
+                      dir.file("err.txt"));
     NetConfig c;
+    c.framing = framing;
     c.connect = "127.0.0.1:" + std::to_string(port);
     c.reconnectMinMs = 20;
     c.reconnectMaxMs = 50;
@@ -88,6 +90,14 @@ TEST(ReceiverTool, ListensChecksEveryUnitAndWritesTheAnnexbStream) {
     EXPECT_TRUE(readFile(dir.file("out.h265")) == concat(aus));
     const std::string err = readText(dir.file("err.txt"));
     EXPECT_NE(err.find("total: frames 60 | keyframes 4 | bad 0"), std::string::npos) << err;
+}
+
+TEST(ReceiverTool, ListensChecksEveryUnitAndWritesTheAnnexbStream) {
+    listenAndCheck(Framing::Length);
+}
+
+TEST(ReceiverTool, FindsTheUnitsOfARawAnnexbStream) {
+    listenAndCheck(Framing::AnnexB);
 }
 
 TEST(ReceiverTool, ConnectsToTheServerAndFlagsAStreamThatDoesNotStartAtAKeyframe) {

@@ -104,8 +104,7 @@ TEST(TcpClient, AutoZeroCopyUsesItForLargeWritesOnly) {
 TEST(TcpClient, KeepsRetryingWhileNobodyListensAndStartsAtAKeyframe) {
     const auto& aus = testStream();
     const uint16_t port = freePort();
-    std::atomic<int> requests{0};
-    TcpOutput out(TcpOutput::Mode::Client, clientConfig(port), [&] { ++requests; });
+    TcpOutput out(TcpOutput::Mode::Client, clientConfig(port), [] {});
     Feeder feeder(out, aus, 2000);
     feeder.start(100000);
     ASSERT_TRUE(waitFor([&] { return out.stats().connectFailures >= 2; }));
@@ -150,7 +149,6 @@ TEST(TcpClient, KeepsRetryingWhileNobodyListensAndStartsAtAKeyframe) {
     ASSERT_GE(frames.size(), 2u);
     EXPECT_TRUE(framesAreStreamUnits(frames, aus)) << "the stream did not start at a keyframe";
     EXPECT_GE(out.stats().connects, 1u);
-    EXPECT_GE(requests.load(), 1);
 }
 
 TEST(TcpClient, ReconnectsAfterTheServerRestartsTwice) {

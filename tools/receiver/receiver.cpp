@@ -65,6 +65,8 @@ private:
     // Reads one connection to its end. False: stop everything (count reached, stop, output).
     bool serve(int fd);
     bool onAccessUnit(std::vector<uint8_t>& bytes);
+    void onAnnexB(std::span<const uint8_t> bytes, bool end);
+    void check(const AccessUnit& au, hevc::ParseError err);
     bool write(std::span<const uint8_t> bytes);
     void tick(bool force);
     bool done() const {
@@ -79,6 +81,7 @@ private:
     bool firstOfConnection_ = true;
     bool outputFailed_ = false;
     AccessUnit au_;
+    hevc::AccessUnitAssembler assembler_;
 };
 
 bool Receiver::write(std::span<const uint8_t> bytes) {
@@ -96,30 +99,51 @@ bool Receiver::write(std::span<const uint8_t> bytes) {
     return true;
 }
 
+void Receiver::check(const AccessUnit& au, hevc::ParseError err) {
+    std::string problem;
+    if (err != hevc::ParseError::None) {
+        problem = std::string("not one valid access unit: ") + hevc::toString(err);
+    } else if (firstOfConnection_ && !(au.keyframe && au.hasParameterSets)) {
+        problem = "the connection does not start with VPS/SPS/PPS and a keyframe";
+    }
+    firstOfConnection_ = false;
+    t_.keyframes += err == hevc::ParseError::None && au.keyframe ? 1 : 0;
+    if (!problem.empty()) {
+        ++t_.bad;
+        if (t_.bad <= 10) {
+            fprintf(stderr, "h265direct-receiver: access unit %llu (%zu bytes): %s\n",
+                    static_cast<unsigned long long>(t_.frames), au.data.size(), problem.c_str());
+        }
+    }
+}
+
 bool Receiver::onAccessUnit(std::vector<uint8_t>& bytes) {
     ++t_.frames;
     t_.bytes += bytes.size();
     au_.data.swap(bytes);
     // The project's own parser: whole NAL units, exactly one access unit, a picture in it.
-    const hevc::ParseError err = hevc::describeAccessUnit(au_);
-    std::string problem;
-    if (err != hevc::ParseError::None) {
-        problem = std::string("not one valid access unit: ") + hevc::toString(err);
-    } else if (firstOfConnection_ && !(au_.keyframe && au_.hasParameterSets)) {
-        problem = "the connection does not start with VPS/SPS/PPS and a keyframe";
-    }
-    firstOfConnection_ = false;
-    t_.keyframes += err == hevc::ParseError::None && au_.keyframe ? 1 : 0;
-    if (!problem.empty()) {
-        ++t_.bad;
-        if (t_.bad <= 10) {
-            fprintf(stderr, "h265direct-receiver: access unit %llu (%zu bytes): %s\n",
-                    static_cast<unsigned long long>(t_.frames), au_.data.size(), problem.c_str());
-        }
-    }
+    check(au_, hevc::describeAccessUnit(au_));
     const bool ok = write(au_.data);
     au_.data.swap(bytes);
     return ok;
+}
+
+void Receiver::onAnnexB(std::span<const uint8_t> bytes, bool end) {
+    // No boundaries on the wire: the project's assembler finds the access units.
+    std::vector<AccessUnit> units;
+    const hevc::ParseError err = end ? assembler_.finish(units) : assembler_.push(bytes, units);
+    for (AccessUnit& au : units) {
+        ++t_.frames;
+        check(au, hevc::ParseError::None);
+        assembler_.recycle(std::move(au));
+    }
+    if (err != hevc::ParseError::None) {
+        ++t_.bad;
+        if (t_.bad <= 10) {
+            fprintf(stderr, "h265direct-receiver: after access unit %llu: %s\n",
+                    static_cast<unsigned long long>(t_.frames), hevc::toString(err));
+        }
+    }
 }
 
 void Receiver::tick(bool force) {
@@ -146,6 +170,7 @@ void Receiver::tick(bool force) {
 bool Receiver::serve(int fd) {
     ++t_.connections;
     firstOfConnection_ = true;
+    assembler_.reset();
     net::LengthDeframer deframer;
     std::vector<uint8_t> buf(1 << 16);
     std::vector<uint8_t> frame;
@@ -170,8 +195,8 @@ bool Receiver::serve(int fd) {
         }
         const std::span<const uint8_t> bytes(buf.data(), static_cast<size_t>(got));
         if (opt_.framing == Framing::AnnexB) {
-            // No access unit boundaries on the wire: pass through, count bytes.
             t_.bytes += bytes.size();
+            onAnnexB(bytes, false);
             write(bytes);
             continue;
         }
@@ -185,6 +210,9 @@ bool Receiver::serve(int fd) {
             ++t_.streamErrors;
             break;
         }
+    }
+    if (opt_.framing == Framing::AnnexB) {
+        onAnnexB({}, true);
     }
     if (opt_.framing == Framing::Length && deframer.pending() > 0 && !done()) {
         fprintf(stderr, "h265direct-receiver: the connection ended inside a frame (%zu bytes)\n",
@@ -327,8 +355,8 @@ int main(int argc, char** argv) {
            [&o](const std::string& v) {
                o.framing = v == "annexb" ? Framing::AnnexB : Framing::Length;
            },
-           "Wire format: length (default; every access unit is checked) or annexb (passed "
-           "through, bytes counted)")
+           "Wire format: length (default) or annexb (the raw stream; access units are found "
+           "by the project's assembler)")
         ->type_name("length|annexb")
         ->check(CLI::IsMember({"length", "annexb"}));
     app.add_option("-n,--count", o.count, "Stop after N access units (0 = no limit)")
