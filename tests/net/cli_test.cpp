@@ -382,6 +382,53 @@ TEST(Cli, TwentyReceiversJoinAndLeaveEachDecodesFromItsFirstByte) {
     EXPECT_LE(idr, pictures / 4) << idr << " keyframes in " << pictures << " pictures";
 }
 
+TEST(Cli, GarbageSendingAndHalfClosingReceiversStillDecode) {
+    REQUIRE_NET_CLI();
+    TempDir dir;
+    const uint16_t port = freePort();
+    Background run({"--pattern", "-s", "160x120", "--duration", "2", "-q", "-l",
+                    "127.0.0.1:" + std::to_string(port)});
+    ASSERT_TRUE(waitFor([&] { return isListening(port); }, 20));
+    const int garbage = connectTo(port);
+    const int halfClosed = connectTo(port);
+    ASSERT_GE(garbage, 0);
+    ASSERT_GE(halfClosed, 0);
+    ASSERT_EQ(::shutdown(halfClosed, SHUT_WR), 0);
+    std::mt19937 rng(11);
+    std::vector<uint8_t> noise(64 * 1024);
+    for (auto& b : noise) {
+        b = static_cast<uint8_t>(rng());
+    }
+    std::vector<std::vector<uint8_t>> a, b;
+    std::thread ra([&] {
+        // Interleaves garbage with reading.
+        std::vector<uint8_t> bytes;
+        for (int i = 0; i < 4; ++i) {
+            EXPECT_GT(::write(garbage, noise.data(), noise.size()), 0);
+            auto more = readSome(garbage, 4000, 5);
+            bytes.insert(bytes.end(), more.begin(), more.end());
+        }
+        auto rest = readSome(garbage, SIZE_MAX, 5);
+        bytes.insert(bytes.end(), rest.begin(), rest.end());
+        ::close(garbage);
+        EXPECT_TRUE(parseLengthFraming(bytes, a));
+    });
+    std::thread rb([&] {
+        b = readFrames(halfClosed, SIZE_MAX, 5);
+        ::close(halfClosed);
+    });
+    ra.join();
+    rb.join();
+    const ProcessResult& r = run.join();
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    for (const auto* frames : {&a, &b}) {
+        ASSERT_GE(frames->size(), 20u);
+        EXPECT_TRUE(wholeUnitsFromAKeyframe(*frames));
+        EXPECT_EQ(decodeCount(joined(*frames), dir, frames == &a ? "a.h265" : "b.h265"),
+                  static_cast<int>(frames->size()));
+    }
+}
+
 TEST(Cli, BadTargetAndListenValues) {
     REQUIRE_NET_CLI();
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
