@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include "app/net_options.hpp"
 #include "convert/pixel_format.hpp"
 
 namespace h265direct {
@@ -198,6 +199,7 @@ int parseOptions(int argc, char** argv, AppOptions& o) {
     outGroup->add_option("-o,--output", cfg.output.file,
                          "Write the raw H.265 Annex-B stream to FILE ('-' = stdout)");
 
+    addNetOptions(app, cfg.output.net);
     auto* runGroup = app.add_option_group("Run");
     runGroup->add_option("--frames", cfg.maxFrames, "Stop after N frames (0 = no limit)")
         ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 40));

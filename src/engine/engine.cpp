@@ -20,6 +20,7 @@
 #include "engine/frame_stats.hpp"
 #include "engine/output_sinks.hpp"
 #include "h265direct/annexb.hpp"
+#include "net/net_sinks.hpp"
 
 namespace h265direct {
 namespace {
@@ -193,6 +194,10 @@ int Engine::Impl::run() {
         if (!config.output.file.empty()) {
             sinks.push_back(makeFileSink(config.output.file));
         }
+        for (auto& sink :
+             makeNetworkSinks(config.output.net, [this] { keyframeRequested.store(true); })) {
+            sinks.push_back(std::move(sink));
+        }
         for (auto& sink : extraSinks) {
             sinks.push_back(std::move(sink));
         }
@@ -260,6 +265,16 @@ int Engine::Impl::run() {
         if (st != Status::Ok) {
             exitCode = fail(kExitFailure, "capture failed");
             break;
+        }
+        {
+            bool wanted = sinks.empty();
+            for (auto& sink : sinks) {
+                wanted = wanted || sink->wantsFrames();
+            }
+            if (!wanted) {
+                tickStats(monotonicNs());
+                continue;
+            }
         }
         const FrameView& view = lease.view();
         if (view.discontinuity || keyframeRequested.exchange(false, std::memory_order_relaxed)) {
