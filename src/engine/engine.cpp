@@ -63,6 +63,8 @@ struct Engine::Impl {
     static constexpr size_t kCaptureRing = 64;
     int64_t captureByPts[kCaptureRing] = {};
     uint64_t shortFrames = 0;
+    // Frames captured while no output wanted any (no receiver connected): not encoded.
+    uint64_t idleFrames = 0;
 };
 
 int Engine::Impl::fail(int code, const std::string& message) {
@@ -143,6 +145,9 @@ void Engine::Impl::emitStats(int64_t now) {
     if (shortFrames > 0) {
         report.add("short_frames", static_cast<int64_t>(shortFrames));
     }
+    if (idleFrames > 0) {
+        report.add("idle_frames", static_cast<int64_t>(idleFrames));
+    }
     if (statsCallback) {
         statsCallback(report);
     }
@@ -183,6 +188,7 @@ int Engine::Impl::run() {
     runStartNs = monotonicNs();
     frameNumber = 0;
     shortFrames = 0;
+    idleFrames = 0;
     sinks.clear();
     std::unique_ptr<Converter> converter;
     try {
@@ -272,6 +278,7 @@ int Engine::Impl::run() {
                 wanted = wanted || sink->wantsFrames();
             }
             if (!wanted) {
+                ++idleFrames;
                 tickStats(monotonicNs());
                 continue;
             }
