@@ -550,6 +550,14 @@ Status V4l2Camera::dequeueNewest(FrameLease& out) {
     v4l2_buffer heldBuf{};
     int failure = 0;
     for (;;) {
+        if (held >= 0) {
+            // Another one ready? Asked with poll() rather than a DQBUF that fails with
+            // EAGAIN, which libv4l2 would report as an error.
+            pollfd pfd{dev_.fd(), POLLIN, 0};
+            if (::poll(&pfd, 1, 0) <= 0 || (pfd.revents & (POLLIN | POLLERR)) == 0) {
+                break;
+            }
+        }
         v4l2_buffer b{};
         b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
         b.memory = V4L2_MEMORY_MMAP;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -52,7 +53,25 @@ V4l2Device& V4l2Device::operator=(V4l2Device&& other) noexcept {
     return *this;
 }
 
+namespace {
+
+// libv4l2 prints its own error lines on stderr (including for the EAGAIN of a non-blocking
+// DQBUF, which is normal here). Every failure is reported by us with its context, so its
+// lines go to /dev/null unless debug logging is on or the program chose a log file itself.
+void quietLibv4l2() {
+    static const bool done = [] {
+        if (v4l2_log_file == nullptr && !logEnabled(LogLevel::Debug)) {
+            v4l2_log_file = std::fopen("/dev/null", "we");
+        }
+        return true;
+    }();
+    (void)done;
+}
+
+}  // namespace
+
 int V4l2Device::open(const std::string& path) {
+    quietLibv4l2();
     close();
     path_ = path;
     // The node is opened and identified with plain system calls first: libv4l2 would print

@@ -16,6 +16,7 @@
 #   H265D_VM_ACCEL   tcg (default) or kvm
 #   H265D_VM_VIVID   vivid module parameters (default: one webcam-like capture node, error
 #                    injection controls enabled)
+#   H265D_GUEST_*    passed to the guest script in /share/guest.env (source it)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -138,6 +139,11 @@ run_guest() {
     mkdir -p "$share"
     share=$(cd "$share" && pwd)
     cp "$script" "$share/guest.sh"
+    # Settings for the guest script: every H265D_GUEST_* variable, as a file it sources.
+    local var
+    for var in $(compgen -v H265D_GUEST_ || true); do
+        printf "%s=%q\n" "$var" "${!var}"
+    done >"$share/guest.env"
     local f
     for f in "$@"; do cp "$f" "$share/"; done
     accel=${H265D_VM_ACCEL:-tcg}

@@ -1,0 +1,95 @@
+# The VM suite's scenarios, run inside the guest (busybox sh) against vivid's /dev/video0.
+# Host-built programs run from the read-only host root with chroot; results go to /share,
+# one set of files per scenario: NAME.out, NAME.err, NAME.rc (+ the streams it wrote).
+# The host side (vm_results_test.cpp) decodes and checks them; this script only runs things.
+#
+# Settings (guest.env, from the host): H265D_GUEST_BIN (h265direct), H265D_GUEST_PROBE
+# (capture_probe). Both must live outside /tmp: the guest's /host/tmp is its own tmpfs.
+
+. /share/guest.env
+BIN=$H265D_GUEST_BIN
+PROBE=$H265D_GUEST_PROBE
+DEV=/dev/video0
+OUT=/tmp/share            # /share as seen from inside the chroot
+SMALL="-s 320x180"
+
+log() { echo "guest: $*"; echo "$*" >> /share/progress.txt; }
+now() { cut -d' ' -f1 /proc/uptime; }
+
+# run NAME PROGRAM ARGS...: runs a host program in the chroot, keeps its output and status.
+run() {
+    name=$1
+    shift
+    t0=$(now)
+    chroot /host "$@" > /share/$name.out 2> /share/$name.err
+    rc=$?
+    echo $rc > /share/$name.rc
+    log "$name: status $rc after $(echo "$(now) - $t0" | awk '{print $1 - $3}') s"
+}
+v4l2() { chroot /host /usr/bin/v4l2-ctl -d $DEV "$@"; }
+
+case $BIN in /tmp/*) echo "h265direct must be built outside /tmp" > /share/setup.err; exit 2 ;; esac
+[ -e $DEV ] || { echo "no $DEV" > /share/setup.err; exit 3; }
+chroot /host "$BIN" --version > /share/version.txt 2>&1
+uname -r > /share/kernel.txt
+log "start at $(now) s"
+
+# --list-formats on the real driver.
+run list_formats "$BIN" -d $DEV --list-formats
+
+# Every common camera format end to end, at a small size (software emulation is slow).
+for f in YUYV UYVY NV12 YU12 RGB3; do
+    run fmt_$f "$BIN" -d $DEV --pixel-format $f $SMALL -r 15 --frames 12 -o $OUT/fmt_$f.h265
+done
+
+# The still picture: vivid without its text overlay gives the same colour bars every frame.
+# The driver's own frame (v4l2-ctl) is the reference for the decoded one.
+v4l2 --set-ctrl=osd_text_mode=2
+v4l2 --set-fmt-video=width=320,height=180,pixelformat=YUYV --set-parm=15 \
+    --stream-mmap --stream-count=3 --stream-to=$OUT/still_ref.yuyv > /dev/null 2>&1
+run still "$BIN" -d $DEV --pixel-format YUYV $SMALL -r 15 --frames 8 -b 3000 \
+    -o $OUT/still.h265
+
+# Frames from h265direct's camera source, raw, against v4l2-ctl's in the same formats.
+for f in YUYV UYVY NV12 YU12 RGB3; do
+    v4l2 --set-fmt-video=width=320,height=180,pixelformat=$f --set-parm=15 \
+        --stream-mmap --stream-count=2 --stream-to=$OUT/raw_ref_$f.raw > /dev/null 2>&1
+    run raw_$f "$PROBE" $DEV $f 320x180 15 2 $OUT/raw_$f.raw
+done
+v4l2 --set-ctrl=osd_text_mode=0
+
+# vivid tops out at 25 fps at 640x480: asking 30 is answered with 25, and said so.
+run rate "$BIN" -d $DEV -s 640x480 -r 30 --frames 4 -o $OUT/rate.h265
+
+# A size vivid does not have: an error naming the sizes it has.
+run bad_size "$BIN" -d $DEV -s 800x600 -r 15 --frames 4 -o $OUT/bad_size.h265
+
+# Rate too slow for the frame timeout: reported, the run goes on.
+run timeout "$BIN" -d $DEV $SMALL -r 2 --frame-timeout 300 --frames 3 -o $OUT/timeout.h265
+
+# The device goes away (vivid's error-injection "disconnect" control) and comes back when its
+# last user closes it; h265direct keeps going and resumes with a keyframe.
+(sleep 3; v4l2 --set-ctrl=disconnect=1; echo "disconnect status $?" > /share/loss_trigger.txt) &
+run loss "$BIN" -d $DEV $SMALL -r 15 --frames 75 --keyint 1000 -o $OUT/loss.h265
+wait
+(sleep 2; v4l2 --set-ctrl=disconnect=1) &
+run loss_exit "$BIN" -d $DEV $SMALL -r 15 --frames 300 --exit-on-device-loss -o $OUT/loss_exit.h265
+wait
+
+# Encoding slower than the camera: the newest frame is taken, older ones counted as skipped.
+run slow "$BIN" -d $DEV $SMALL -r 60 --preset medium --frames 16 --stats-json \
+    -o $OUT/slow.h265
+run slow_probe "$PROBE" $DEV YUYV 320x180 60 10 $OUT/slow_probe.raw --hold-ms 200
+
+# Bad devices: in use by another program, not a video device, missing.
+v4l2 --set-fmt-video=width=320,height=180,pixelformat=YUYV --set-parm=10 \
+    --stream-mmap --stream-count=60 > /dev/null 2>&1 &
+sleep 1.5
+run busy "$BIN" -d $DEV $SMALL -r 15 --frames 4 -o $OUT/busy.h265
+wait
+run not_video "$BIN" -d /dev/null $SMALL --frames 4 -o $OUT/not_video.h265
+run missing "$BIN" -d /dev/video9 $SMALL --frames 4 -o $OUT/missing.h265
+run directory "$BIN" -d /dev $SMALL --frames 4 -o $OUT/directory.h265
+
+log "done at $(now) s"
+exit 0
