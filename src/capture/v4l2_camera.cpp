@@ -56,7 +56,7 @@ struct Applied {
 };
 
 class V4l2Camera final : public FrameSource {
-  public:
+public:
     explicit V4l2Camera(const SourceConfig& config);
     ~V4l2Camera() override;
 
@@ -65,10 +65,10 @@ class V4l2Camera final : public FrameSource {
     Status next(FrameLease& out, const StopSignal& stop) override;
     void collectStats(StatsReport& report) override;
 
-  protected:
+protected:
     void releaseFrame(uint32_t index) override;
 
-  private:
+private:
     struct Buffer {
         void* start = nullptr;
         size_t length = 0;

@@ -15,7 +15,7 @@
 namespace h265direct {
 
 class V4l2Device {
-  public:
+public:
     V4l2Device() = default;
     ~V4l2Device() { close(); }
     V4l2Device(const V4l2Device&) = delete;
@@ -48,7 +48,7 @@ class V4l2Device {
     std::vector<CameraFormatDesc> enumerateFormats(int wantWidth = 0, int wantHeight = 0) const;
     RateCaps enumerateRates(uint32_t fourcc, int width, int height) const;
 
-  private:
+private:
     int fd_ = -1;
     std::string path_;
     v4l2_capability capability_{};

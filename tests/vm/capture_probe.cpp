@@ -135,13 +135,14 @@ int main(int argc, char** argv) {
         const FrameView& v = lease.view();
         const int64_t ageUs = (monotonicNs() - v.captureNs) / 1000;
         for (int p = 0; p < info->planes; ++p) {
-            const int rows = p == 0 ? fmt.height
-                                    : (fmt.height + (1 << info->yChromaShift) - 1) >>
-                                          info->yChromaShift;
+            const int rows =
+                p == 0 ? fmt.height
+                       : (fmt.height + (1 << info->yChromaShift) - 1) >> info->yChromaShift;
             const size_t rowBytes = static_cast<size_t>(tight->strides[static_cast<size_t>(p)]);
             for (int y = 0; y < rows; ++y) {
                 std::fwrite(v.planes[static_cast<size_t>(p)] +
-                                static_cast<size_t>(y) * static_cast<size_t>(v.strides[static_cast<size_t>(p)]),
+                                static_cast<size_t>(y) *
+                                    static_cast<size_t>(v.strides[static_cast<size_t>(p)]),
                             1, rowBytes, out);
             }
         }

@@ -28,7 +28,9 @@ constexpr int kW = 320;
 constexpr int kH = 180;
 constexpr size_t kI420Bytes = kW * kH * 3 / 2;
 
-std::string path(const std::string& name) { return kResults + "/" + name; }
+std::string path(const std::string& name) {
+    return kResults + "/" + name;
+}
 
 std::string text(const std::string& name) {
     std::ifstream in(path(name));
@@ -78,21 +80,26 @@ struct Probe {
 
 Probe ffprobe(const std::string& stream) {
     Probe p;
-    const auto r = runProcess({"ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
-                               "-show_entries",
-                               "stream=width,height,profile,r_frame_rate,nb_read_frames", "-of",
-                               "default=noprint_wrappers=1", stream});
+    const auto r =
+        runProcess({"ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+                    "-show_entries", "stream=width,height,profile,r_frame_rate,nb_read_frames",
+                    "-of", "default=noprint_wrappers=1", stream});
     if (r.exitCode != 0) {
         p.error = r.err;
         return p;
     }
     std::smatch m;
     const std::string& o = r.out;
-    if (std::regex_search(o, m, std::regex(R"(width=(\d+))"))) p.width = std::stoi(m[1]);
-    if (std::regex_search(o, m, std::regex(R"(height=(\d+))"))) p.height = std::stoi(m[1]);
-    if (std::regex_search(o, m, std::regex(R"(nb_read_frames=(\d+))"))) p.frames = std::stoi(m[1]);
-    if (std::regex_search(o, m, std::regex(R"(profile=(\S+))"))) p.profile = m[1];
-    if (std::regex_search(o, m, std::regex(R"(r_frame_rate=(\S+))"))) p.rate = m[1];
+    if (std::regex_search(o, m, std::regex(R"(width=(\d+))")))
+        p.width = std::stoi(m[1]);
+    if (std::regex_search(o, m, std::regex(R"(height=(\d+))")))
+        p.height = std::stoi(m[1]);
+    if (std::regex_search(o, m, std::regex(R"(nb_read_frames=(\d+))")))
+        p.frames = std::stoi(m[1]);
+    if (std::regex_search(o, m, std::regex(R"(profile=(\S+))")))
+        p.profile = m[1];
+    if (std::regex_search(o, m, std::regex(R"(r_frame_rate=(\S+))")))
+        p.rate = m[1];
     const auto k = runProcess({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
                                "frame=key_frame", "-of", "csv=p=0", stream});
     std::istringstream lines(k.out);
@@ -107,10 +114,10 @@ Probe ffprobe(const std::string& stream) {
 std::vector<uint8_t> yuyvToI420(const std::vector<uint8_t>& yuyv, int w, int h) {
     TempDir dir;
     test::writeFile(dir.file("in.yuyv"), yuyv.data(), static_cast<size_t>(w * h * 2));
-    const auto r = runProcess({"ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "yuyv422",
-                               "-s", std::to_string(w) + "x" + std::to_string(h), "-i",
-                               dir.file("in.yuyv"), "-f", "rawvideo", "-pix_fmt", "yuv420p",
-                               dir.file("out.i420")});
+    const auto r =
+        runProcess({"ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "yuyv422", "-s",
+                    std::to_string(w) + "x" + std::to_string(h), "-i", dir.file("in.yuyv"), "-f",
+                    "rawvideo", "-pix_fmt", "yuv420p", dir.file("out.i420")});
     if (r.exitCode != 0) {
         return {};
     }
@@ -180,11 +187,15 @@ TEST_F(Vm, ListFormatsOnVivid) {
     ASSERT_EQ(status("list_formats"), 0) << text("list_formats.err");
     const std::string out = text("list_formats.out");
     EXPECT_CONTAINS(out, "/dev/video0: vivid");
-    EXPECT_TRUE(std::regex_search(out, std::regex(R"(YUYV\s+YUYV 4:2:2\s+native — used by h265direct \(converted to I420\))")))
+    EXPECT_TRUE(std::regex_search(
+        out,
+        std::regex(R"(YUYV\s+YUYV 4:2:2\s+native — used by h265direct \(converted to I420\))")))
         << out;
-    EXPECT_TRUE(std::regex_search(out, std::regex(R"(YU12\s+Planar YUV 4:2:0\s+native — used by h265direct as is)")))
+    EXPECT_TRUE(std::regex_search(
+        out, std::regex(R"(YU12\s+Planar YUV 4:2:0\s+native — used by h265direct as is)")))
         << out;
-    EXPECT_TRUE(std::regex_search(out, std::regex(R"(Y10\s+10-bit Greyscale\s+native — not supported by h265direct)")))
+    EXPECT_TRUE(std::regex_search(
+        out, std::regex(R"(Y10\s+10-bit Greyscale\s+native — not supported by h265direct)")))
         << out;
     EXPECT_CONTAINS(out, "640x480: 1, 2, 4, 5, 10, 12.5, 15, 25 fps");
     EXPECT_CONTAINS(out, "320x180: 1, 2, 4, 5, 10, 12.5, 15, 25, 30, 40, 50, 60 fps");
@@ -213,8 +224,9 @@ TEST_P(VmRaw, FramesEqualTheDriversOwn) {
     ASSERT_EQ(status("raw_" + f), 0) << text("raw_" + f + ".err");
     const auto ours = readFile(path("raw_" + f + ".raw"));
     const auto ref = readFile(path("raw_ref_" + f + ".raw"));
-    const size_t frame = f == "RGB3" ? kW * kH * 3 : (f == "YUYV" || f == "UYVY") ? kW * kH * 2
-                                                                                  : kI420Bytes;
+    const size_t frame = f == "RGB3"                    ? kW * kH * 3
+                         : (f == "YUYV" || f == "UYVY") ? kW * kH * 2
+                                                        : kI420Bytes;
     ASSERT_EQ(ours.size(), 2 * frame);
     ASSERT_GE(ref.size(), frame);
     EXPECT_TRUE(std::equal(ours.begin(), ours.begin() + static_cast<long>(frame), ref.begin()))
