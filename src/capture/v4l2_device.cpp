@@ -282,13 +282,15 @@ V4l2Device openCaptureDevice(const std::string& path) {
         throwDeviceError(path, rc == -ENOTTY ? "VIDIOC_QUERYCAP" : "open", rc);
     }
     if (!dev.canCapture()) {
-        throw StartupError(
-            kExitNotCapture,
-            path + ": " + dev.card() + " (" + dev.driver() +
-                ") cannot capture video; it offers: " + capabilityText(dev.caps()) +
-                ((dev.caps() & V4L2_CAP_META_CAPTURE) ? " (a camera's metadata node; its video "
-                                                        "node is usually the one before it)"
-                                                      : ""));
+        std::string hint;
+        if (dev.caps() & V4L2_CAP_VIDEO_CAPTURE_MPLANE) {
+            hint = " (only the multi-planar API, which h265direct does not use)";
+        } else if (dev.caps() & V4L2_CAP_META_CAPTURE) {
+            hint = " (a camera's metadata node; its video node is usually the one before it)";
+        }
+        throw StartupError(kExitNotCapture, path + ": " + dev.card() + " (" + dev.driver() +
+                                                ") cannot capture video; it offers: " +
+                                                capabilityText(dev.caps()) + hint);
     }
     if (!dev.canStream()) {
         throw StartupError(kExitNotCapture, path + ": " + dev.card() + " (" + dev.driver() +
