@@ -28,6 +28,20 @@ run() {
 }
 v4l2() { chroot /host /usr/bin/v4l2-ctl -d $DEV "$@"; }
 
+# wait_for FILE TEXT COUNT: until FILE has COUNT lines containing TEXT (gives up after 60 s).
+# Used to act on a running h265direct only once it is really streaming: starting a program
+# from the 9p root under software emulation takes seconds, so fixed sleeps would race.
+wait_for() {
+    i=0
+    while :; do
+        n=$(grep -c "$2" "$1" 2>/dev/null)
+        [ "${n:-0}" -ge "$3" ] && return 0
+        i=$((i + 1))
+        [ $i -ge 600 ] && return 1
+        sleep 0.1
+    done
+}
+
 case $BIN in /tmp/*) echo "h265direct must be built outside /tmp" > /share/setup.err; exit 2 ;; esac
 [ -e $DEV ] || { echo "no $DEV" > /share/setup.err; exit 3; }
 chroot /host "$BIN" --version > /share/version.txt 2>&1
@@ -64,28 +78,39 @@ run rate "$BIN" -d $DEV -s 640x480 -r 30 --frames 4 -o $OUT/rate.h265
 # A size vivid does not have: an error naming the sizes it has.
 run bad_size "$BIN" -d $DEV -s 800x600 -r 15 --frames 4 -o $OUT/bad_size.h265
 
-# Rate too slow for the frame timeout: reported, the run goes on.
-run timeout "$BIN" -d $DEV $SMALL -r 2 --frame-timeout 300 --frames 3 -o $OUT/timeout.h265
+# Frames further apart than the frame timeout: reported, the run goes on.
+run timeout "$BIN" -d $DEV $SMALL -r 1 --frame-timeout 300 --frames 4 -o $OUT/timeout.h265
 
 # The device goes away (vivid's error-injection "disconnect" control) and comes back when its
 # last user closes it; h265direct keeps going and resumes with a keyframe.
-(sleep 3; v4l2 --set-ctrl=disconnect=1; echo "disconnect status $?" > /share/loss_trigger.txt) &
+# Pulled once two stats lines show frames flowing.
+rm -f /share/loss.err /share/loss_exit.err
+(wait_for /share/loss.err kbps 2; v4l2 --set-ctrl=disconnect=1
+ echo "disconnect status $?" > /share/loss_trigger.txt) &
 run loss "$BIN" -d $DEV $SMALL -r 15 --frames 75 --keyint 1000 -o $OUT/loss.h265
 wait
-(sleep 2; v4l2 --set-ctrl=disconnect=1) &
+(wait_for /share/loss_exit.err kbps 2; v4l2 --set-ctrl=disconnect=1) &
 run loss_exit "$BIN" -d $DEV $SMALL -r 15 --frames 300 --exit-on-device-loss -o $OUT/loss_exit.h265
 wait
 
 # Encoding slower than the camera: the newest frame is taken, older ones counted as skipped.
 run slow "$BIN" -d $DEV $SMALL -r 60 --preset medium --frames 16 --stats-json \
     -o $OUT/slow.h265
-run slow_probe "$PROBE" $DEV YUYV 320x180 60 10 $OUT/slow_probe.raw --hold-ms 200
+run slow_probe "$PROBE" $DEV YUYV 320x180 60 10 $OUT/slow_probe.raw --hold-ms 200 --buffers 16
 
 # Bad devices: in use by another program, not a video device, missing.
-v4l2 --set-fmt-video=width=320,height=180,pixelformat=YUYV --set-parm=10 \
-    --stream-mmap --stream-count=60 > /dev/null 2>&1 &
-sleep 1.5
+# The holder streams until killed; the device counts as busy once a format change is refused.
+chroot /host /usr/bin/v4l2-ctl -d $DEV --set-fmt-video=width=320,height=180,pixelformat=YUYV \
+    --set-parm=10 --stream-mmap --stream-count=100000 > /dev/null 2>&1 &
+holder=$!
+i=0
+until v4l2 --set-fmt-video=width=320,height=180,pixelformat=YUYV 2>&1 | grep -q -i busy; do
+    i=$((i + 1))
+    [ $i -ge 100 ] && break
+    sleep 0.2
+done
 run busy "$BIN" -d $DEV $SMALL -r 15 --frames 4 -o $OUT/busy.h265
+kill $holder
 wait
 run not_video "$BIN" -d /dev/null $SMALL --frames 4 -o $OUT/not_video.h265
 run missing "$BIN" -d /dev/video9 $SMALL --frames 4 -o $OUT/missing.h265

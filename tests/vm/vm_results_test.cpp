@@ -251,8 +251,10 @@ TEST_F(Vm, StillPictureMatchesTheDriversFrame) {
     RecordProperty("psnr_first_db", std::to_string(first));
     RecordProperty("psnr_last_db", std::to_string(last));
     std::printf("still picture PSNR: first %.2f dB, last %.2f dB\n", first, last);
-    EXPECT_GE(first, 35.0);
-    EXPECT_GE(last, 35.0);
+    // Flat colour bars at 3 Mbit/s: anything but a faithful conversion (swapped chroma,
+    // wrong matrix, shifted lines) falls far below this.
+    EXPECT_GE(first, 45.0);
+    EXPECT_GE(last, 45.0);
 }
 
 TEST_F(Vm, RateTheDeviceCannotGiveIsReported) {
@@ -272,7 +274,7 @@ TEST_F(Vm, SizeTheDeviceLacksIsAnError) {
 TEST_F(Vm, NoFrameWithinTheTimeoutIsReportedNotHungOn) {
     ASSERT_EQ(status("timeout"), 0) << text("timeout.err");
     EXPECT_CONTAINS(text("timeout.err"), "no frame for 300 ms");
-    expectDecodes("timeout.h265", 3);
+    expectDecodes("timeout.h265", 4);
 }
 
 TEST_F(Vm, DeviceLossAndReturn) {
@@ -300,19 +302,43 @@ TEST_F(Vm, DeviceLossWithExitOption) {
     EXPECT_EQ(decoded.size(), static_cast<size_t>(p.frames) * kI420Bytes);
 }
 
+// The numbers of one key on every --stats-json line that has frames.
+std::vector<double> statSeries(const std::string& json, const std::string& key) {
+    std::vector<double> values;
+    std::istringstream lines(json);
+    std::string line;
+    const std::regex re("\"" + key + "\":\\s*(-?[0-9.]+)");
+    std::smatch m;
+    while (std::getline(lines, line)) {
+        if (line.find("\"frames\":0,") == std::string::npos && std::regex_search(line, m, re)) {
+            values.push_back(std::stod(m[1]));
+        }
+    }
+    return values;
+}
+
 TEST_F(Vm, SlowEncodingTakesTheNewestFrame) {
     ASSERT_EQ(status("slow"), 0) << text("slow.err");
     expectDecodes("slow.h265", 16);
-    const std::string json = text("slow.err") + text("slow.out");
-    EXPECT_GT(sumStat(json, "skipped") + sumStat(json, "driver_drops"), 0) << json;
+    const std::string json = text("slow.err");
     EXPECT_GT(sumStat(json, "skipped"), 0) << json;
+    // Latency stays about two encode times (the frame waited for one encode, then is
+    // encoded); it does not pile up over the run.
+    const auto latency = statSeries(json, "latency_p99_ms");
+    const auto encode = statSeries(json, "encode_ms");
+    ASSERT_EQ(latency.size(), encode.size());
+    ASSERT_GE(latency.size(), 3u) << json;
+    for (size_t i = 1; i < latency.size(); ++i) {
+        EXPECT_LT(latency[i], 4 * encode[i]) << "interval " << i << ":\n" << json;
+    }
 }
 
-TEST_F(Vm, SlowConsumerSeesBoundedFrameAge) {
+TEST_F(Vm, SlowConsumerGetsTheNewestFrame) {
     ASSERT_EQ(status("slow_probe"), 0) << text("slow_probe.err");
     const std::string out = text("slow_probe.out");
-    // Each frame is held 200 ms at a 60 fps camera. Taking the oldest waiting frame would
-    // hand out frames ~3 holds old (the whole ring waits); the newest is at most one hold old.
+    // 16 buffers, a 60 fps camera, each frame held 200 ms: about 12 frames are waiting at
+    // every call. Taking them in order would hand out ever older frames (up to the whole
+    // ring, ~15 holds); taking the newest hands out one captured within the last frame time.
     std::smatch m;
     int64_t maxAgeUs = 0;
     int frames = 0;
@@ -325,9 +351,9 @@ TEST_F(Vm, SlowConsumerSeesBoundedFrameAge) {
         ++frames;
     }
     EXPECT_EQ(frames, 10);
-    EXPECT_LT(maxAgeUs, 400'000) << out;
+    EXPECT_LT(maxAgeUs, 200'000) << out;
     ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(summary frames 10 skipped (\d+))")));
-    EXPECT_GT(std::stoi(m[1]), 0) << out;
+    EXPECT_GE(std::stoi(m[1]), 5 * 9) << out;
 }
 
 TEST_F(Vm, BusyDevice) {
