@@ -31,7 +31,6 @@ constexpr CostEntry kCosts[] = {
     {V4L2_PIX_FMT_ABGR32, 37}, {V4L2_PIX_FMT_RGB32, 38},  {V4L2_PIX_FMT_BGR32, 39},
     {V4L2_PIX_FMT_RGB565, 40}, {V4L2_PIX_FMT_GREY, 60},
 };
-constexpr int kUnlistedCost = 50;  // converter takes it, but it is not in the table above
 
 int64_t gcd64(int64_t a, int64_t b) {
     return b == 0 ? a : gcd64(b, a % b);
@@ -123,7 +122,7 @@ std::optional<int> conversionCost(uint32_t fourcc, const CanConvert& canConvert)
             return e.cost;
         }
     }
-    return kUnlistedCost;
+    return kUnrankedConversionCost;
 }
 
 std::optional<FrameRate> pickRate(const RateCaps& caps, FrameRate wanted) {

@@ -75,6 +75,9 @@ struct NegotiationResult {
 // True for the formats h265direct turns into I420 itself (the converter's table).
 using CanConvert = std::function<bool(uint32_t fourcc)>;
 
+// The cost of a format the converter takes but the cost order does not name.
+inline constexpr int kUnrankedConversionCost = 50;
+
 // How costly a native format is to turn into I420: 0 = I420 itself, larger = more work;
 // nullopt for formats the converter cannot take.
 std::optional<int> conversionCost(uint32_t fourcc, const CanConvert& canConvert);

@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
+#include <utility>
 
+#include "capture/v4l2_camera.hpp"
 #include "capture/v4l2_device.hpp"
 #include "common/test_util.hpp"
 #include "core/error.hpp"
@@ -51,6 +54,34 @@ TEST(V4l2Open, RegularFile) {
     const auto [code, message] = openError(file);
     EXPECT_EQ(code, kExitNotCapture);
     EXPECT_NE(message.find("not a character device"), std::string::npos) << message;
+}
+
+TEST(V4l2Open, CameraSourceGivesTheSameCodes) {
+    SourceConfig cfg;
+    cfg.kind = SourceKind::Camera;
+    for (const auto& [path, code] : {std::pair<std::string, int>{"/dev/null", kExitNotCapture},
+                                     {"/dev/video-h265direct-none", kExitInput},
+                                     {"/dev", kExitNotCapture}}) {
+        cfg.path = path;
+        try {
+            openV4l2Camera(cfg);
+            ADD_FAILURE() << path << " opened";
+        } catch (const StartupError& e) {
+            EXPECT_EQ(e.exitCode(), code) << path << ": " << e.what();
+            EXPECT_EQ(std::string(e.what()).rfind(path + ": ", 0), 0u) << e.what();
+        }
+    }
+}
+
+TEST(V4l2Open, ListFormatsOfNonCameras) {
+    test::TempDir dir;
+    const std::string outPath = dir.file("list.txt");
+    FILE* out = std::fopen(outPath.c_str(), "w");
+    ASSERT_NE(out, nullptr);
+    EXPECT_EQ(listCameraFormats("/dev/null", out), kExitNotCapture);
+    EXPECT_EQ(listCameraFormats("/dev/video-h265direct-none", out), kExitInput);
+    std::fclose(out);
+    EXPECT_TRUE(test::readFile(outPath).empty()) << "errors go to stderr, not the listing";
 }
 
 TEST(V4l2Open, CapabilityText) {
