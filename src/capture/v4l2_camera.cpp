@@ -112,6 +112,7 @@ private:
     bool warnedClock_ = false;
     LogThrottle timeoutLog_{5'000'000'000};
     LogThrottle badFrameLog_{5'000'000'000};
+    LogThrottle waitingLog_{10'000'000'000};
 
     // Counters: totals and since the last collectStats().
     uint64_t frames_ = 0;
@@ -394,8 +395,10 @@ Status V4l2Camera::deviceFailed(int err, const char* what) {
 bool V4l2Camera::tryReopen() {
     const std::string& path = config_.path;
     auto retryLater = [&](const char* what, int err) {
-        LOG_DEBUG(kModule, "%s: not back yet (%s: %s); next try in %d ms", path.c_str(), what,
-                  std::strerror(-err), backoffMs_);
+        if (waitingLog_.allow()) {
+            LOG_INFO(kModule, "%s: not back yet (%s: %s); trying again, at most every %d ms",
+                     path.c_str(), what, std::strerror(-err), kMaxBackoffMs);
+        }
         nextAttemptNs_ = monotonicNs() + int64_t{backoffMs_} * 1'000'000;
         backoffMs_ = std::min(backoffMs_ * 2, kMaxBackoffMs);
         stopStreaming();
