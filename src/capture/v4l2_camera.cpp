@@ -80,7 +80,8 @@ private:
     int startStreaming(const char*& what);
     void stopStreaming();
     int queue(uint32_t buffer);
-    Status dequeueNewest(FrameLease& out);
+    // allowStaleDrop: a newest frame that is already old may go back for a fresh one.
+    Status dequeueNewest(FrameLease& out, bool& allowStaleDrop);
     Status deviceFailed(int err, const char* what);
     bool tryReopen();
     Status waitWhileLost(const StopSignal& stop, int64_t deadline);
@@ -485,6 +486,7 @@ Status V4l2Camera::next(FrameLease& out, const StopSignal& stop) {
     const int timeoutMs = std::max(config_.camera.frameTimeoutMs, 1);
     const int64_t start = monotonicNs();
     const int64_t deadline = start + int64_t{timeoutMs} * 1'000'000;
+    bool allowStaleDrop = true;
     if (pendingLoss_ && streaming_) {
         deviceFailed(pendingErr_, "VIDIOC_QBUF");
         if (config_.camera.exitOnDeviceLoss) {
@@ -527,7 +529,7 @@ Status V4l2Camera::next(FrameLease& out, const StopSignal& stop) {
             continue;  // the deadline check above reports it
         }
         // POLLERR without POLLIN: the stream or device failed; DQBUF tells how.
-        const Status s = dequeueNewest(out);
+        const Status s = dequeueNewest(out, allowStaleDrop);
         if (s == Status::Ok) {
             return s;
         }
@@ -548,7 +550,7 @@ Status V4l2Camera::next(FrameLease& out, const StopSignal& stop) {
     }
 }
 
-Status V4l2Camera::dequeueNewest(FrameLease& out) {
+Status V4l2Camera::dequeueNewest(FrameLease& out, bool& allowStaleDrop) {
     int held = -1;
     v4l2_buffer heldBuf{};
     int failure = 0;
@@ -629,6 +631,22 @@ Status V4l2Camera::dequeueNewest(FrameLease& out) {
         // the stream could have started.
         if (captured > now || captured <= 0) {
             captured = now;
+        }
+        // When every buffer sat full during a long encode, the driver dropped what came
+        // after, so even the newest frame is old. All buffers are queued again now: a fresh
+        // frame is at most one frame time away, and waiting for it costs less latency than
+        // encoding this one. Once per call, so odd timestamps cannot stall the stream.
+        const int64_t periodNs = format_.fpsNum > 0
+                                     ? int64_t{1'000'000'000} * format_.fpsDen / format_.fpsNum
+                                     : int64_t{33'000'000};
+        const int64_t staleNs = std::max<int64_t>(3 * periodNs, 100'000'000);
+        if (allowStaleDrop && failure == 0 && now - captured > staleNs) {
+            allowStaleDrop = false;
+            queue(static_cast<uint32_t>(held));
+            ++skipped_;
+            LOG_DEBUG(kModule, "%s: newest frame is %.0f ms old; waiting for a fresh one",
+                      config_.path.c_str(), static_cast<double>(now - captured) / 1e6);
+            return Status::Again;
         }
     } else if (!warnedClock_) {
         warnedClock_ = true;
