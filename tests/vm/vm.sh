@@ -77,7 +77,10 @@ fetch_kernel() {
     tmp=$CACHE/kernel.tmp
     rm -rf "$tmp"
     mkdir -p "$tmp"
-    (cd "$tmp" && apt-get download -q "$pkg" >&2)
+    # apt's download user cannot write into root's cache; as root, download as root.
+    local sandbox=()
+    [ "$(id -u)" -ne 0 ] || sandbox=(-o APT::Sandbox::User=root)
+    (cd "$tmp" && apt-get download -q "${sandbox[@]}" "$pkg" >&2)
     dpkg-deb -x "$tmp"/"$pkg"_*.deb "$tmp/root"
     rm -f "$tmp"/*.deb
     depmod -b "$tmp/root" "$kver"
