@@ -11,7 +11,7 @@ ProbeInfo probeHevc(const std::string& path) {
     ProbeInfo info;
     const ProcessResult r =
         runProcess({"ffprobe", "-v", "error", "-f", "hevc", "-count_frames", "-select_streams",
-                    "v:0", "-show_entries", "stream=nb_read_frames,profile,pix_fmt,width,height",
+                    "v:0", "-show_entries", "stream=nb_read_frames,profile,pix_fmt,width,height,color_range,color_space",
                     "-of", "default=noprint_wrappers=1", path});
     if (r.exitCode != 0) {
         info.error = r.err;
@@ -32,6 +32,10 @@ ProbeInfo probeHevc(const std::string& path) {
             info.profile = value;
         } else if (key == "pix_fmt") {
             info.pixFmt = value;
+        } else if (key == "color_range") {
+            info.colorRange = value;
+        } else if (key == "color_space") {
+            info.colorSpace = value;
         } else if (key == "width") {
             info.width = std::stoi(value);
         } else if (key == "height") {

@@ -13,6 +13,8 @@ struct ProbeInfo {
     int frames = -1;  // frames decoded (ffprobe -count_frames)
     std::string profile;
     std::string pixFmt;
+    std::string colorRange;  // tv = limited
+    std::string colorSpace;
     int width = 0;
     int height = 0;
     std::string error;

@@ -94,6 +94,9 @@ TEST(EncodePath, PatternDecodesWithGStreamerAndFfprobe) {
     EXPECT_EQ(info.pixFmt, "yuv420p");
     EXPECT_EQ(info.width, 640);
     EXPECT_EQ(info.height, 480);
+    // The stream says what its samples mean: limited-range BT.601, as converted.
+    EXPECT_EQ(info.colorRange, "tv");
+    EXPECT_EQ(info.colorSpace, "smpte170m");
 
     std::string err;
     EXPECT_EQ(gstDecodeFrames(out, 640, 480, &err), 120) << err;
