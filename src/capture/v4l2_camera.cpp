@@ -100,6 +100,7 @@ private:
     uint32_t generation_ = 0;
     bool streaming_ = false;
     bool pendingLoss_ = false;  // a requeue failed with the device gone
+    bool lostDevice_ = false;   // the last failure was the device vanishing (not a stream error)
     int pendingErr_ = 0;
     int64_t lostSinceNs_ = 0;
     int64_t nextAttemptNs_ = 0;
@@ -383,7 +384,9 @@ Status V4l2Camera::deviceFailed(int err, const char* what) {
     LOG_WARN(kModule, "%s: %s (%s: %s); %s", config_.path.c_str(),
              gone ? "the device is gone" : "the device failed", what, std::strerror(-err),
              config_.camera.exitOnDeviceLoss ? "stopping (--exit-on-device-loss)"
-                                             : "waiting for it to come back");
+             : gone                          ? "waiting for it to come back"
+                                             : "restarting capture");
+    lostDevice_ = gone;
     stopStreaming();
     dev_.close();
     pendingLoss_ = false;
@@ -445,17 +448,18 @@ bool V4l2Camera::tryReopen() {
     ++reconnects_;
     discontinuity_ = true;
     backoffMs_ = kFirstBackoffMs;
-    LOG_WARN(kModule,
-             "%s: the device is back after %.1f s; streaming again (reconnect %" PRIu64 ")",
-             path.c_str(), static_cast<double>(monotonicNs() - lostSinceNs_) / 1e9, reconnects_);
+    LOG_WARN(kModule, "%s: %s after %.1f s; streaming again (reconnect %" PRIu64 ")", path.c_str(),
+             lostDevice_ ? "the device is back" : "capture restarted",
+             static_cast<double>(monotonicNs() - lostSinceNs_) / 1e9, reconnects_);
     return true;
 }
 
 void V4l2Camera::reportTimeout(int waitedMs) {
     if (timeoutLog_.allow()) {
         LOG_WARN(kModule, "%s: no frame for %d ms (%s)", config_.path.c_str(), waitedMs,
-                 streaming_ ? "the device is stalled or very slow"
-                            : "the device is gone; still waiting for it to come back");
+                 streaming_    ? "the device is stalled or very slow"
+                 : lostDevice_ ? "the device is gone; still waiting for it to come back"
+                               : "capture is being restarted");
     }
 }
 

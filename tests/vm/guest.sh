@@ -93,6 +93,15 @@ wait
 run loss_exit "$BIN" -d $DEV $SMALL -r 15 --frames 300 --exit-on-device-loss -o $OUT/loss_exit.h265
 wait
 
+# Stream errors (vivid's error injection): one frame flagged damaged (dropped, counted),
+# then a fatal streaming error (the stream is restarted like a returning device).
+rm -f /share/stream_error.err
+(wait_for /share/stream_error.err kbps 2; v4l2 --set-ctrl=inject_v4l2_buf_flag_error=1
+ wait_for /share/stream_error.err kbps 3; v4l2 --set-ctrl=inject_fatal_streaming_error=1) &
+run stream_error "$BIN" -d $DEV $SMALL -r 15 --frames 60 --keyint 1000 --stats-json \
+    -o $OUT/stream_error.h265
+wait
+
 # Encoding slower than the camera: the newest frame is taken, older ones counted as skipped.
 run slow "$BIN" -d $DEV $SMALL -r 60 --preset medium --frames 16 --stats-json \
     -o $OUT/slow.h265

@@ -302,6 +302,22 @@ TEST_F(Vm, DeviceLossWithExitOption) {
     EXPECT_EQ(decoded.size(), static_cast<size_t>(p.frames) * kI420Bytes);
 }
 
+TEST_F(Vm, StreamErrorsAreRecoveredFrom) {
+    ASSERT_EQ(status("stream_error"), 0) << text("stream_error.err");
+    const std::string err = text("stream_error.err");
+    EXPECT_CONTAINS(err, "the driver marked a frame as damaged");
+    // vivid fails the stream: DQBUF or QBUF, whichever comes first, says EIO.
+    EXPECT_TRUE(std::regex_search(
+        err, std::regex(
+                 R"(the device failed \(VIDIOC_D?QBUF: Input/output error\); restarting capture)")))
+        << err;
+    EXPECT_CONTAINS(err, "capture restarted after");
+    EXPECT_GE(sumStat(err, "driver_drops"), 1);
+    EXPECT_EQ(sumStat(err, "reconnects"), 1);
+    expectDecodes("stream_error.h265", 60);
+    EXPECT_EQ(ffprobe(path("stream_error.h265")).keyframes, 2);
+}
+
 // The numbers of one key on every --stats-json line that has frames.
 std::vector<double> statSeries(const std::string& json, const std::string& key) {
     std::vector<double> values;
