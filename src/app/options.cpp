@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include "app/camera_options.hpp"
 #include "app/net_options.hpp"
 #include "convert/pixel_format.hpp"
 
@@ -171,6 +172,8 @@ int parseOptions(int argc, char** argv, AppOptions& o) {
     bool noPace = false;
     sourceGroup->add_flag("--no-pace", noPace,
                           "Pattern/file: deliver frames as fast as possible, not at -r");
+
+    addCameraOptions(app, cfg.source);
 
     auto* encGroup = app.add_option_group("Encoder (libx265)");
     encGroup->add_option("-b,--bitrate", cfg.encoder.bitrateKbps, "Target bitrate, kbit/s (ABR)")
