@@ -191,7 +191,11 @@ int Engine::Impl::run() {
     idleFrames = 0;
     sinks.clear();
     std::unique_ptr<Converter> converter;
+    std::vector<std::unique_ptr<Sink>> networkSinks;
     try {
+        // Bad addresses are the cheapest mistakes to find: before the camera is opened.
+        networkSinks =
+            makeNetworkSinks(config.output.net, [this] { keyframeRequested.store(true); });
         source = openSource(config.source);
         format = source->format();
         converter = std::make_unique<Converter>(format);
@@ -200,8 +204,7 @@ int Engine::Impl::run() {
         if (!config.output.file.empty()) {
             sinks.push_back(makeFileSink(config.output.file));
         }
-        for (auto& sink :
-             makeNetworkSinks(config.output.net, [this] { keyframeRequested.store(true); })) {
+        for (auto& sink : networkSinks) {
             sinks.push_back(std::move(sink));
         }
         for (auto& sink : extraSinks) {
