@@ -304,15 +304,7 @@ TEST(Cli, ASlowReceiverBesideAFastOne) {
     std::vector<std::vector<uint8_t>> slowFrames;
     {
         std::vector<uint8_t> whole;
-        size_t i = 0;
-        while (i + 4 <= slowBytes.size()) {
-            const size_t n = (size_t{slowBytes[i]} << 24) | (size_t{slowBytes[i + 1]} << 16) |
-                             (size_t{slowBytes[i + 2]} << 8) | slowBytes[i + 3];
-            if (i + 4 + n > slowBytes.size()) {
-                break;
-            }
-            i += 4 + n;
-        }
+        const size_t i = wholeFramesLength(slowBytes);
         whole.assign(slowBytes.begin(), slowBytes.begin() + static_cast<std::ptrdiff_t>(i));
         ASSERT_TRUE(parseLengthFraming(whole, slowFrames));
     }

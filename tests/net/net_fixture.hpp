@@ -239,6 +239,21 @@ inline bool parseLengthFraming(const std::vector<uint8_t>& bytes,
     return true;
 }
 
+// Bytes of the whole frames at the start of a length-framed stream (a cut connection ends
+// mid-frame).
+inline size_t wholeFramesLength(const std::vector<uint8_t>& bytes) {
+    size_t i = 0;
+    while (i + 4 <= bytes.size()) {
+        const size_t n = (size_t{bytes[i]} << 24) | (size_t{bytes[i + 1]} << 16) |
+                         (size_t{bytes[i + 2]} << 8) | bytes[i + 3];
+        if (i + 4 + n > bytes.size()) {
+            break;
+        }
+        i += 4 + n;
+    }
+    return i;
+}
+
 // Polls a condition (test-side synchronisation only, never a measured figure).
 inline bool waitFor(const std::function<bool()>& done, double timeoutSec = 10) {
     const int64_t end = monotonicNs() + static_cast<int64_t>(timeoutSec * 1e9);

@@ -135,15 +135,7 @@ TEST(TcpClient, KeepsRetryingWhileNobodyListensAndStartsAtAKeyframe) {
     std::vector<std::vector<uint8_t>> frames;
     // Cut at a frame boundary: parse the complete frames only.
     std::vector<uint8_t> whole;
-    size_t i = 0;
-    while (i + 4 <= got.size()) {
-        const size_t n = (size_t{got[i]} << 24) | (size_t{got[i + 1]} << 16) |
-                         (size_t{got[i + 2]} << 8) | got[i + 3];
-        if (i + 4 + n > got.size()) {
-            break;
-        }
-        i += 4 + n;
-    }
+    const size_t i = wholeFramesLength(got);
     whole.assign(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(i));
     ASSERT_TRUE(parseLengthFraming(whole, frames));
     ASSERT_GE(frames.size(), 2u);
@@ -181,15 +173,7 @@ TEST(TcpClient, ReconnectsAfterTheServerRestartsTwice) {
         // The server dies: its sockets go away mid-stream.
         server.close();
         ::close(fd);
-        size_t i = 0;
-        while (i + 4 <= got.size()) {
-            const size_t n = (size_t{got[i]} << 24) | (size_t{got[i + 1]} << 16) |
-                             (size_t{got[i + 2]} << 8) | got[i + 3];
-            if (i + 4 + n > got.size()) {
-                break;
-            }
-            i += 4 + n;
-        }
+        const size_t i = wholeFramesLength(got);
         got.resize(i);
         std::vector<std::vector<uint8_t>> frames;
         ASSERT_TRUE(parseLengthFraming(got, frames));

@@ -20,15 +20,7 @@ NetConfig serverConfig() {
 
 // Keeps the whole frames of a length-framed byte stream (a cut connection ends mid-frame).
 std::vector<std::vector<uint8_t>> wholeFrames(const std::vector<uint8_t>& bytes) {
-    size_t i = 0;
-    while (i + 4 <= bytes.size()) {
-        const size_t n = (size_t{bytes[i]} << 24) | (size_t{bytes[i + 1]} << 16) |
-                         (size_t{bytes[i + 2]} << 8) | bytes[i + 3];
-        if (i + 4 + n > bytes.size()) {
-            break;
-        }
-        i += 4 + n;
-    }
+    const size_t i = wholeFramesLength(bytes);
     std::vector<std::vector<uint8_t>> frames;
     EXPECT_TRUE(parseLengthFraming(
         std::vector<uint8_t>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(i)),
