@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -22,6 +23,7 @@ public:
     void add(std::string key, int64_t value, std::string unit = {});
     void add(std::string key, double value, std::string unit = {}, int precision = 1);
     void add(std::string key, std::string value);
+    void add(Field field) { fields_.push_back(std::move(field)); }
     const std::vector<Field>& fields() const { return fields_; }
     const Field* find(const std::string& key) const;
     void clear() { fields_.clear(); }

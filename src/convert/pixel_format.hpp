@@ -13,11 +13,11 @@ namespace h265direct {
 // What the project knows of a raw pixel format, by V4L2 fourcc.
 struct PixelFormatInfo {
     uint32_t fourcc;
-    const char* name;          // the fourcc as text, e.g. "YUYV"
+    const char* name;  // the fourcc as text, e.g. "YUYV"
     const char* description;
-    int planes;                // planes in memory: 1 packed, 2 semi-planar, 3 planar
-    int xChromaShift;          // log2 horizontal chroma subsampling (0 for RGB / GREY)
-    int yChromaShift;          // log2 vertical chroma subsampling
+    int planes;        // planes in memory: 1 packed, 2 semi-planar, 3 planar
+    int xChromaShift;  // log2 horizontal chroma subsampling (0 for RGB / GREY)
+    int yChromaShift;  // log2 vertical chroma subsampling
 };
 
 // Every format h265direct converts to I420 (the list shown by --help).

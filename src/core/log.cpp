@@ -27,9 +27,15 @@ const char* levelName(LogLevel level) {
 }
 }  // namespace
 
-void setLogLevel(LogLevel level) { gLevel.store(static_cast<int>(level)); }
-LogLevel logLevel() { return static_cast<LogLevel>(gLevel.load()); }
-bool logEnabled(LogLevel level) { return static_cast<int>(level) <= gLevel.load(); }
+void setLogLevel(LogLevel level) {
+    gLevel.store(static_cast<int>(level));
+}
+LogLevel logLevel() {
+    return static_cast<LogLevel>(gLevel.load());
+}
+bool logEnabled(LogLevel level) {
+    return static_cast<int>(level) <= gLevel.load();
+}
 
 void logMessage(LogLevel level, const char* module, const char* fmt, ...) {
     char text[1024];

@@ -14,11 +14,11 @@ bool logEnabled(LogLevel level);
 void logMessage(LogLevel level, const char* module, const char* fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define H265D_LOG(level, module, ...)                                         \
-    do {                                                                      \
-        if (::h265direct::logEnabled(level)) {                                \
-            ::h265direct::logMessage(level, module, __VA_ARGS__);             \
-        }                                                                     \
+#define H265D_LOG(level, module, ...)                             \
+    do {                                                          \
+        if (::h265direct::logEnabled(level)) {                    \
+            ::h265direct::logMessage(level, module, __VA_ARGS__); \
+        }                                                         \
     } while (0)
 #define LOG_ERROR(module, ...) H265D_LOG(::h265direct::LogLevel::Error, module, __VA_ARGS__)
 #define LOG_WARN(module, ...) H265D_LOG(::h265direct::LogLevel::Warn, module, __VA_ARGS__)
@@ -27,13 +27,13 @@ void logMessage(LogLevel level, const char* module, const char* fmt, ...)
 
 // Lets a repeated message through at most once per interval; counts what it held back.
 class LogThrottle {
-public:
+  public:
     explicit LogThrottle(int64_t intervalNs = 1'000'000'000) : intervalNs_(intervalNs) {}
     // True when the caller should log now; suppressed() then tells how many were held back.
     bool allow();
     uint64_t suppressed() const { return reported_; }
 
-private:
+  private:
     int64_t intervalNs_;
     int64_t last_ = 0;
     bool any_ = false;

@@ -197,6 +197,16 @@ X265Encoder::X265Encoder(const EncoderConfig& config, int width, int height, int
     // (closed GOP) so that no picture after it refers to one before it.
     p->bRepeatHeaders = 1;
     p->bOpenGOP = 0;
+    // Say what the pictures are: the converter makes limited-range BT.601 (SMPTE 170M) from
+    // RGB, and SD/USB cameras deliver that too. Without it, players guess (often BT.709 for
+    // HD sizes) and colours shift.
+    p->vui.bEnableVideoSignalTypePresentFlag = 1;
+    p->vui.videoFormat = 5;  // unspecified
+    p->vui.bEnableVideoFullRangeFlag = 0;
+    p->vui.bEnableColorDescriptionPresentFlag = 1;
+    p->vui.colorPrimaries = 6;           // SMPTE 170M
+    p->vui.transferCharacteristics = 6;  // SMPTE 170M
+    p->vui.matrixCoeffs = 6;             // SMPTE 170M
 
     double fps = static_cast<double>(fpsNum) / fpsDen;
     keyint_ =

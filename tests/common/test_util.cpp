@@ -94,7 +94,9 @@ ProcessResult runShell(const std::string& command, double timeoutSec) {
     return runProcess({"/bin/sh", "-c", command}, timeoutSec);
 }
 
-std::string binaryPath() { return H265D_BINARY; }
+std::string binaryPath() {
+    return H265D_BINARY;
+}
 
 bool haveProgram(const std::string& name) {
     return runShell("command -v " + name + " >/dev/null 2>&1", 10).exitCode == 0;

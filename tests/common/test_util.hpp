@@ -8,9 +8,9 @@
 namespace h265direct::test {
 
 struct ProcessResult {
-    int exitCode = -1;   // exit status, or 128 + signal number when killed by a signal
-    std::string out;     // everything written to stdout
-    std::string err;     // everything written to stderr
+    int exitCode = -1;  // exit status, or 128 + signal number when killed by a signal
+    std::string out;    // everything written to stdout
+    std::string err;    // everything written to stderr
     bool timedOut = false;
 };
 
@@ -29,7 +29,7 @@ bool haveProgram(const std::string& name);
 
 // A fresh directory removed (with its contents) on destruction.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     TempDir(const TempDir&) = delete;
@@ -37,7 +37,7 @@ public:
     const std::filesystem::path& path() const { return path_; }
     std::string file(const std::string& name) const { return (path_ / name).string(); }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

@@ -1,0 +1,377 @@
+#include "h265direct/engine.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <vector>
+
+#include "capture/frame_source.hpp"
+#include "convert/converter.hpp"
+#include "convert/pixel_format.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/stop_signal.hpp"
+#include "encode/x265_encoder.hpp"
+#include "engine/au_pool.hpp"
+#include "engine/frame_stats.hpp"
+#include "engine/output_sinks.hpp"
+#include "h265direct/annexb.hpp"
+
+namespace h265direct {
+namespace {
+constexpr const char* kTag = "engine";
+}  // namespace
+
+struct Engine::Impl {
+    explicit Impl(EngineConfig c) : config(std::move(c)) {}
+
+    int run();
+    int fail(int code, const std::string& message);
+    int failAtStart(int code, const std::string& message);
+    // Splits the encoder's bytes, shares them with every sink. False: the run must end.
+    bool publish(const EncodedFrame& frame, int64_t captureNs, int64_t encodeNs);
+    void emitStats(int64_t now);
+    void printFrameLine(const AccessUnit& au) const;
+    void emitTotals(int64_t now);
+
+    EngineConfig config;
+    StopSignal stop;
+    std::atomic<bool> keyframeRequested{false};
+    AccessUnitCallback auCallback;
+    StatsCallback statsCallback;
+    std::vector<std::unique_ptr<Sink>> extraSinks;
+
+    mutable std::mutex errorMutex;
+    std::string lastError;
+
+    // Live state of one run.
+    std::unique_ptr<FrameSource> source;
+    std::unique_ptr<X265Encoder> encoder;
+    std::vector<std::unique_ptr<Sink>> sinks;
+    AccessUnitPool pool;
+    std::unique_ptr<FrameStats> stats;
+    FrameFormat format;
+    uint64_t frameNumber = 0;
+    int64_t runStartNs = 0;
+    int64_t nextStatsNs = 0;
+    // Capture time per pts, for pictures the encoder gives back later than it took them.
+    static constexpr size_t kCaptureRing = 64;
+    int64_t captureByPts[kCaptureRing] = {};
+    uint64_t shortFrames = 0;
+};
+
+int Engine::Impl::fail(int code, const std::string& message) {
+    {
+        std::lock_guard lock(errorMutex);
+        lastError = message;
+    }
+    LOG_ERROR(kTag, "%s", message.c_str());
+    return code;
+}
+
+int Engine::Impl::failAtStart(int code, const std::string& message) {
+    {
+        std::lock_guard lock(errorMutex);
+        lastError = message;
+    }
+    // The user's own mistakes, mostly: one plain line, like the command line's.
+    if (logEnabled(LogLevel::Error)) {
+        fprintf(stderr, "h265direct: error: %s\n", message.c_str());
+    }
+    return code;
+}
+
+void Engine::Impl::printFrameLine(const AccessUnit& au) const {
+    // The original script's per-frame line, kept word for word so that its readers work.
+    const double seconds = static_cast<double>(au.pts) * format.fpsDen / format.fpsNum;
+    fprintf(stderr,
+            "[Frame] Time: %.3f | Resolution: %dx%d | Framerate: %d/%d | Encoded Bytes: %zu\n",
+            seconds, format.width, format.height, format.fpsNum, format.fpsDen, au.data.size());
+}
+
+bool Engine::Impl::publish(const EncodedFrame& frame, int64_t captureNs, int64_t encodeNs) {
+    std::shared_ptr<AccessUnit> au = pool.acquire();
+    au->data.assign(frame.bytes.begin(), frame.bytes.end());
+    const hevc::ParseError pe = hevc::splitNalUnits(au->data, au->nals);
+    if (pe != hevc::ParseError::None) {
+        // Never hand on a stream we cannot parse ourselves.
+        fail(kExitFailure, std::string("encoder output is not a valid Annex-B access unit: ") +
+                               hevc::toString(pe));
+        return false;
+    }
+    bool vps = false, sps = false, pps = false, seenVcl = false;
+    for (const NalUnitInfo& nal : au->nals) {
+        if (hevc::isVcl(nal.type)) {
+            au->keyframe = au->keyframe || hevc::isIrap(nal.type);
+            au->idr = au->idr || hevc::isIdr(nal.type);
+            seenVcl = true;
+        } else if (!seenVcl) {
+            vps = vps || nal.type == hevc::kVps;
+            sps = sps || nal.type == hevc::kSps;
+            pps = pps || nal.type == hevc::kPps;
+        }
+    }
+    au->hasParameterSets = vps && sps && pps;
+    au->pts = frame.pts;
+    au->frameNumber = frameNumber++;
+    au->captureTimeNs = captureNs;
+    au->encodedTimeNs = monotonicNs();
+    const AccessUnitPtr shared = std::move(au);
+    for (auto& sink : sinks) {
+        sink->consume(shared);
+    }
+    const int64_t outNs = monotonicNs();
+    stats->onFrame(shared->data.size(), shared->keyframe, encodeNs, outNs - captureNs);
+    if (config.stats.perFrame && !config.stats.quiet) {
+        printFrameLine(*shared);
+    }
+    return true;
+}
+
+void Engine::Impl::emitStats(int64_t now) {
+    StatsReport report;
+    stats->report(now, report);
+    source->collectStats(report);
+    for (auto& sink : sinks) {
+        sink->collectStats(report);
+    }
+    if (shortFrames > 0) {
+        report.add("short_frames", static_cast<int64_t>(shortFrames));
+    }
+    if (statsCallback) {
+        statsCallback(report);
+    }
+    if (config.stats.quiet) {
+        return;
+    }
+    if (config.stats.json) {
+        fprintf(stderr, "%s\n", report.toJson().c_str());
+        return;
+    }
+    // The original script's bandwidth line first, then the rest of the figures.
+    const auto& fields = report.fields();
+    StatsReport rest;
+    for (const auto& f : fields) {
+        if (f.key != "kbps" && f.key != "interval_s") {
+            rest.add(f);
+        }
+    }
+    fprintf(stderr, "[Bandwidth] ~%.0f kbps over last %.2fs | %s\n",
+            std::get<double>(report.find("kbps")->value),
+            std::get<double>(report.find("interval_s")->value), rest.toText().c_str());
+}
+
+void Engine::Impl::emitTotals(int64_t now) {
+    if (config.stats.quiet || !stats) {
+        return;
+    }
+    StatsReport report;
+    stats->totals(now, report);
+    if (config.stats.json) {
+        fprintf(stderr, "%s\n", report.toJson().c_str());
+    } else {
+        fprintf(stderr, "[Total] %s\n", report.toText().c_str());
+    }
+}
+
+int Engine::Impl::run() {
+    runStartNs = monotonicNs();
+    frameNumber = 0;
+    shortFrames = 0;
+    sinks.clear();
+    std::unique_ptr<Converter> converter;
+    try {
+        source = openSource(config.source);
+        format = source->format();
+        converter = std::make_unique<Converter>(format);
+        encoder = std::make_unique<X265Encoder>(config.encoder, format.width, format.height,
+                                                format.fpsNum, format.fpsDen);
+        if (!config.output.file.empty()) {
+            sinks.push_back(makeFileSink(config.output.file));
+        }
+        for (auto& sink : extraSinks) {
+            sinks.push_back(std::move(sink));
+        }
+        extraSinks.clear();
+        if (auCallback) {
+            sinks.push_back(makeCallbackSink(auCallback));
+        }
+    } catch (const StartupError& e) {
+        return failAtStart(e.exitCode(), e.what());
+    } catch (const std::exception& e) {
+        return failAtStart(kExitFailure, e.what());
+    }
+
+    LOG_INFO(kTag, "source: %s", source->describe().c_str());
+    LOG_INFO(kTag, "encoder: %s%s", encoder->describe().c_str(),
+             converter->passThrough() ? " (input used as is, no conversion)" : "");
+    if (sinks.empty()) {
+        LOG_INFO(kTag, "no output given (-o, -t, -l): encoding for the stats only");
+    }
+
+    stats = std::make_unique<FrameStats>(monotonicNs());
+    const int64_t intervalNs = static_cast<int64_t>(config.stats.intervalMs) * 1'000'000;
+    nextStatsNs = monotonicNs() + intervalNs;
+    const int64_t endNs =
+        config.durationSec > 0 ? runStartNs + static_cast<int64_t>(config.durationSec * 1e9) : 0;
+    int exitCode = kExitOk;
+    int64_t pts = 0;
+    LogThrottle shortThrottle;
+
+    auto tickStats = [&](int64_t now) {
+        if (now >= nextStatsNs) {
+            emitStats(now);
+            nextStatsNs += intervalNs * ((now - nextStatsNs) / intervalNs + 1);
+        }
+    };
+    auto sinkFailure = [&]() {
+        for (auto& sink : sinks) {
+            if (int code = sink->fatalError()) {
+                return code;
+            }
+        }
+        return 0;
+    };
+
+    while (!stop.requested()) {
+        if (config.maxFrames > 0 && frameNumber >= config.maxFrames) {
+            break;
+        }
+        if (endNs > 0 && monotonicNs() >= endNs) {
+            break;
+        }
+        FrameLease lease;
+        const Status st = source->next(lease, stop);
+        if (st == Status::Again) {
+            tickStats(monotonicNs());
+            continue;
+        }
+        if (st == Status::Stopped || st == Status::EndOfStream) {
+            break;
+        }
+        if (st == Status::DeviceLost) {
+            exitCode = fail(kExitDeviceLost, "the capture device went away");
+            break;
+        }
+        if (st != Status::Ok) {
+            exitCode = fail(kExitFailure, "capture failed");
+            break;
+        }
+        const FrameView& view = lease.view();
+        if (view.discontinuity || keyframeRequested.exchange(false, std::memory_order_relaxed)) {
+            encoder->requestKeyframe();
+        }
+        const int64_t captureNs = view.captureNs;
+        const int64_t encodeStart = monotonicNs();
+        EncodedFrame out;
+        Status es;
+        if (converter->passThrough()) {
+            // x265 copies the picture inside encode(): the buffer goes back right after.
+            const I420Planes planes = converter->passThroughPlanes(view);
+            es = encoder->encode(pts, out, &planes);
+            lease.release();
+        } else {
+            if (converter->convert(view, encoder->inputPlanes()) != Status::Ok) {
+                ++shortFrames;
+                if (shortThrottle.allow()) {
+                    LOG_WARN(kTag, "frame %llu is shorter than its format needs: skipped",
+                             static_cast<unsigned long long>(view.sequence));
+                }
+                continue;
+            }
+            // The capture buffer returns to the driver before the (long) encode.
+            lease.release();
+            es = encoder->encode(pts, out);
+        }
+        captureByPts[static_cast<uint64_t>(pts) % kCaptureRing] = captureNs;
+        ++pts;
+        const int64_t encodeNs = monotonicNs() - encodeStart;
+        if (es == Status::Again) {
+            continue;
+        }
+        if (es != Status::Ok) {
+            exitCode = fail(kExitFailure, "encoding failed");
+            break;
+        }
+        const int64_t outCapture = captureByPts[static_cast<uint64_t>(out.pts) % kCaptureRing];
+        if (!publish(out, outCapture, encodeNs)) {
+            exitCode = kExitFailure;
+            break;
+        }
+        if (int code = sinkFailure()) {
+            exitCode = fail(code, "an output failed; stopping");
+            break;
+        }
+        tickStats(monotonicNs());
+    }
+
+    // Pictures x265 may still hold (none with zerolatency). Not after a failure.
+    if (exitCode == kExitOk) {
+        EncodedFrame out;
+        while ((config.maxFrames == 0 || frameNumber < config.maxFrames) &&
+               encoder->flush(out) == Status::Ok) {
+            const int64_t outCapture = captureByPts[static_cast<uint64_t>(out.pts) % kCaptureRing];
+            if (!publish(out, outCapture, 0)) {
+                exitCode = kExitFailure;
+                break;
+            }
+        }
+    }
+    for (auto& sink : sinks) {
+        sink->finish();
+    }
+    if (exitCode == kExitOk) {
+        if (int code = sinkFailure()) {
+            exitCode = fail(code, "an output failed");
+        }
+    }
+    const int64_t now = monotonicNs();
+    if (stats->intervalFrames() > 0) {
+        emitStats(now);
+    }
+    emitTotals(now);
+    sinks.clear();
+    encoder.reset();
+    source.reset();
+    return exitCode;
+}
+
+Engine::Engine(EngineConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+Engine::~Engine() = default;
+
+void Engine::onAccessUnit(AccessUnitCallback callback) {
+    impl_->auCallback = std::move(callback);
+}
+void Engine::onStats(StatsCallback callback) {
+    impl_->statsCallback = std::move(callback);
+}
+void Engine::addSink(std::unique_ptr<Sink> sink) {
+    impl_->extraSinks.push_back(std::move(sink));
+}
+int Engine::run() {
+    return impl_->run();
+}
+void Engine::stop() {
+    impl_->stop.request();
+}
+void Engine::requestKeyframe() {
+    impl_->keyframeRequested.store(true);
+}
+void Engine::stopOnSignals() {
+    installStopOnSignals(impl_->stop);
+}
+
+std::string Engine::lastError() const {
+    std::lock_guard lock(impl_->errorMutex);
+    return impl_->lastError;
+}
+
+const char* version() {
+    return H265D_VERSION;
+}
+
+}  // namespace h265direct
