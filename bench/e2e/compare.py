@@ -139,11 +139,13 @@ def contender_cmd(args, name, inp, mode, port):
     """(argv, input file, framing, transport) of one contender."""
     w, h, b = inp["width"], inp["height"], inp["bitrate"]
     size = f"{w}x{h}"
-    if name in ("ref444", "refI420"):
+    if name in ("ref444", "refI420", "refsource"):
         cmd = [SYSTEM_PYTHON, os.path.join(HERE, "reference.py"), "-s", size, "-r", str(FPS),
                "-b", str(b), "--keyint", str(KEYINT), "--port", str(port)]
         if name == "refI420":
             cmd += ["--format", "I420"]
+        if name == "refsource":
+            cmd += ["--source-only"]
         if mode == "paced":
             cmd += ["--live"]
         return cmd, inp["yuyv"], "length", "tcp"
@@ -631,8 +633,14 @@ def main():
             sys.exit(f"unknown contender {c} ({', '.join(CONTENDERS)})")
     results = []
     checked = {}
+    source_costs = {}
     for inp_name, inp in inputs.items():
         for mode in [m for m in args.modes.split(",") if m]:
+            if mode == "unpaced" and "ref444" in contenders:
+                raw = run_one(args, "refsource", inp, mode)
+                source_costs[inp_name] = (raw["utime"] + raw["stime"]) * 1000 / raw["frames"]
+                log(f"{inp_name:10} {mode:7} refsource  cpu_ms_per_frame="
+                    f"{source_costs[inp_name]:.2f} rss_mb={raw['maxrss_kb'] / 1024:.0f}")
             for rep in range(args.reps):
                 # Rotate the order so that no contender always runs first (cold caches) or
                 # last.
@@ -657,6 +665,11 @@ def main():
                         json.dump({"frames": args.frames, "reps": args.reps, "runs": results}, f,
                                   indent=1)
     md = tables(results, args)
+    if source_costs:
+        md += ("\nCost of the reference's stand-in for v4l2src (reading stdin into appsrc, "
+               "`reference.py --source-only`, unpaced, whole process incl. start-up): "
+               + "; ".join(f"{k}: {v:.2f} ms CPU/frame" for k, v in source_costs.items())
+               + ".\n")
     md += "\nStreams as received (ffprobe: profile, pix_fmt, size):\n\n"
     for (c, i, m), p in sorted(checked.items()):
         md += f"- {c} {i} {m}: {p}\n"
