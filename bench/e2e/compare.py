@@ -3,11 +3,10 @@
 gst-launch-1.0, and the encoder alone. One command; Python 3 standard library only (the
 reference itself runs under the system python3 with python3-gi).
 
-    cmake -S . -B build && cmake --build build -j2          # h265direct, x265_floor, dump_pattern
-    bench/e2e/compare.py                                     # everything: 3 repetitions
-    bench/e2e/compare.py --quick                             # 60 frames, 1 repetition, smoke test
+    bench/e2e/compare.py              # builds build/ if needed; everything, 3 repetitions
+    bench/e2e/compare.py --quick      # 90 frames, 1 repetition: a smoke test
     bench/e2e/compare.py --inputs motion480 --modes paced --contenders h265direct,floor --reps 1
-    bench/e2e/compare.py --micro-only                        # only the Google Benchmark programs
+    bench/e2e/compare.py --micro-only # only the Google Benchmark programs (bench/*_bench)
 
 Options: --build DIR (default build), --work DIR (inputs and results, default
 DIR/bench-e2e), --frames N (300), --reps N (3), --inputs, --modes, --contenders (comma
@@ -586,6 +585,16 @@ def micro_table(micro):
     return "\n".join(lines) + "\n"
 
 
+def ensure_built(args):
+    needed = [os.path.join(args.build, "h265direct")] + [
+        os.path.join(args.build, "bench", t) for t in ("x265_floor", "rusage_exec", "dump_pattern")]
+    if all(os.path.exists(p) for p in needed):
+        return
+    log(f"building in {args.build} (Release-like RelWithDebInfo, no tests)")
+    run_checked(["cmake", "-S", ROOT, "-B", args.build, "-DH265D_BUILD_TESTS=OFF"])
+    run_checked(["cmake", "--build", args.build, "-j2"])
+
+
 def probe(path):
     r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
                         "stream=profile,pix_fmt,width,height", "-of", "csv=p=0", "-f", "hevc",
@@ -617,6 +626,7 @@ def main():
     args.work = os.path.abspath(args.work or os.path.join(args.build, "bench-e2e"))
     os.makedirs(args.work, exist_ok=True)
 
+    ensure_built(args)
     micro = {}
     if not args.no_micro or args.micro_only:
         micro = run_micro(args)
