@@ -585,6 +585,34 @@ def micro_table(micro):
     return "\n".join(lines) + "\n"
 
 
+def machine_info():
+    def out(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
+        except OSError:
+            return ""
+    cpu = {}
+    for line in out(["lscpu"]).splitlines():
+        k, _, v = line.partition(":")
+        cpu[k.strip()] = v.strip()
+    pkgs = out(["dpkg-query", "-W", "-f", "${Package} ${Version}\n", "libx265-199",
+                "libswscale6", "liburing2", "gstreamer1.0-plugins-bad", "libgstreamer1.0-0",
+                "python3-gi", "ffmpeg", "libbenchmark1debian"])
+    osname = ""
+    try:
+        with open("/etc/os-release") as f:
+            osname = dict(l.rstrip().split("=", 1) for l in f if "=" in l).get(
+                "PRETTY_NAME", "").strip('"')
+    except OSError:
+        pass
+    lines = [f"- CPU: {cpu.get('Model name', '?')}, {cpu.get('CPU(s)', '?')} CPUs "
+             f"({cpu.get('Hypervisor vendor', 'bare metal')} guest), L2 {cpu.get('L2 cache', '?')}",
+             f"- OS: {osname}, kernel {os.uname().release}",
+             f"- Packages: " + ", ".join(pkgs.splitlines()),
+             f"- Memory: {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') >> 30} GiB"]
+    return "\n".join(lines) + "\n"
+
+
 def ensure_built(args):
     needed = [os.path.join(args.build, "h265direct")] + [
         os.path.join(args.build, "bench", t) for t in ("x265_floor", "rusage_exec", "dump_pattern")]
@@ -674,7 +702,7 @@ def main():
                     with open(os.path.join(args.work, "results.json"), "w") as f:
                         json.dump({"frames": args.frames, "reps": args.reps, "runs": results}, f,
                                   indent=1)
-    md = tables(results, args)
+    md = "### Machine\n\n" + machine_info() + tables(results, args)
     if source_costs:
         md += ("\nCost of the reference's stand-in for v4l2src (reading stdin into appsrc, "
                "`reference.py --source-only`, unpaced, whole process incl. start-up): "
