@@ -22,6 +22,7 @@ keyframe interval, 4:2:0 unless stated; each sends to a receiver in this program
               ! tcpclientsink sync=false (Annex-B stream, split into access units here)
   h265direct  h265direct --input /dev/stdin --no-pace -t 127.0.0.1:PORT (length framing)
   floor       build/bench/x265_floor: libx265 alone on pre-converted I420, length framing
+  prefetch    (only on request) the floor with a thread reading the next frame meanwhile
 
 Method (docs/benchmarks.md explains it at length):
 - Inputs are made once: raw YUYV clips with motion (ffmpeg testsrc2, rotating, with temporal
@@ -77,7 +78,9 @@ LABELS = {
     "gstlaunch": "gst-launch-1.0 + tcpclientsink (I420)",
     "h265direct": "h265direct -t (length framing)",
     "floor": "encoder alone (libx265 on I420)",
+    "prefetch": "encoder alone, next frame read during encoding (experiment)",
 }
+EXTRA_CONTENDERS = ["prefetch"]  # only when asked for with --contenders
 
 
 def log(msg):
@@ -168,9 +171,11 @@ def contender_cmd(args, name, inp, mode, port):
             return cmd + ["-o", "-"], inp["yuyv"], "annexb", "stdout"
         return cmd + ["-t", f"127.0.0.1:{port}", "--framing", "length"], inp["yuyv"], \
             "length", "tcp"
-    if name == "floor":
+    if name in ("floor", "prefetch"):
         cmd = [os.path.join(args.build, "bench", "x265_floor"), "-s", size, "-r", str(FPS),
                "-b", str(b), "--keyint", str(KEYINT), "-t", f"127.0.0.1:{port}"]
+        if name == "prefetch":
+            cmd.append("--prefetch")
         return cmd, inp["i420"], "length", "tcp"
     raise ValueError(name)
 
@@ -528,7 +533,8 @@ def tables(results, args):
         lines.append(f"\n#### {inp}, {mode} ({INPUTS[inp][1]}x{INPUTS[inp][2]}, "
                      f"{BITRATE[INPUTS[inp][2]]} kbit/s, keyint {KEYINT}, {args.frames} frames, "
                      f"median of {len(reps)})\n")
-        names = [c for c in CONTENDERS if any(r["contender"] == c for r in runs)]
+        names = [c for c in CONTENDERS + EXTRA_CONTENDERS
+                 if any(r["contender"] == c for r in runs)]
         lines.append("| contender | " + " | ".join(m[1] for m in METRICS) + " |")
         lines.append("|---|" + "---|" * len(METRICS))
         by = {(r["contender"], r["rep"]): r for r in runs}
@@ -667,7 +673,7 @@ def main():
     inputs = make_inputs(args, [i for i in args.inputs.split(",") if i])
     contenders = [c for c in args.contenders.split(",") if c]
     for c in contenders:
-        if c not in CONTENDERS:
+        if c not in CONTENDERS + EXTRA_CONTENDERS:
             sys.exit(f"unknown contender {c} ({', '.join(CONTENDERS)})")
     results = []
     checked = {}

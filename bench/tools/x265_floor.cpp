@@ -1,6 +1,7 @@
 // x265_floor: the encoder alone, the floor of the end-to-end comparison (bench/e2e/compare.py).
 //
-//   x265_floor -s WxH -r FPS -b KBPS --keyint N [--threads N] [-t HOST:PORT]  < frames.i420
+//   x265_floor -s WxH -r FPS -b KBPS --keyint N [--threads N] [--prefetch] [-t HOST:PORT]
+//              < frames.i420
 //
 // Reads tightly packed I420 frames from stdin straight into the x265 input picture, encodes
 // each with libx265 set up as h265direct's encoder is (ultrafast, zerolatency, ABR, closed
@@ -8,6 +9,9 @@
 // over TCP with a 4-byte big-endian length (one writev). Without -t it only counts bytes.
 // No conversion, no parsing, no queue, no stats: whatever h265direct spends above this
 // program is its own overhead. Prints one summary line on stderr at the end.
+//
+// --prefetch (an experiment, not the floor): a second thread reads the next frame while x265
+// encodes the current one, to measure what overlapping input with encoding gains here.
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -23,7 +27,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <semaphore>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -35,13 +41,14 @@ struct Options {
     int kbps = 1000;
     int keyint = 60;
     int threads = 0;
+    bool prefetch = false;
     std::string connect;
 };
 
 [[noreturn]] void usage(const char* why) {
     std::fprintf(stderr,
                  "x265_floor: %s\nusage: x265_floor -s WxH -r FPS -b KBPS --keyint N "
-                 "[--threads N] [-t HOST:PORT] < frames.i420\n",
+                 "[--threads N] [--prefetch] [-t HOST:PORT] < frames.i420\n",
                  why);
     std::exit(2);
 }
@@ -59,6 +66,10 @@ Options parse(int argc, char** argv) {
     Options o;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
+        if (a == "--prefetch") {
+            o.prefetch = true;
+            continue;
+        }
         if (i + 1 >= argc) {
             usage(("missing value after " + a).c_str());
         }
@@ -208,10 +219,14 @@ int main(int argc, char** argv) {
 
     const size_t lumaBytes = static_cast<size_t>(o.width) * static_cast<size_t>(o.height);
     const size_t frameBytes = lumaBytes * 3 / 2;
-    std::vector<uint8_t> frame(frameBytes);
-    pic->planes[0] = frame.data();
-    pic->planes[1] = frame.data() + lumaBytes;
-    pic->planes[2] = frame.data() + lumaBytes + lumaBytes / 4;
+    std::vector<uint8_t> buffers[2] = {std::vector<uint8_t>(frameBytes),
+                                       std::vector<uint8_t>(o.prefetch ? frameBytes : 0)};
+    auto usePlanes = [&](std::vector<uint8_t>& frame) {
+        pic->planes[0] = frame.data();
+        pic->planes[1] = frame.data() + lumaBytes;
+        pic->planes[2] = frame.data() + lumaBytes + lumaBytes / 4;
+    };
+    usePlanes(buffers[0]);
     pic->stride[0] = o.width;
     pic->stride[1] = o.width / 2;
     pic->stride[2] = o.width / 2;
@@ -245,14 +260,50 @@ int main(int argc, char** argv) {
 
     x265_nal* nals = nullptr;
     uint32_t count = 0;
-    while (ok && readFull(frame.data(), frameBytes)) {
+    auto encodeOne = [&]() {
         pic->pts = static_cast<int64_t>(frames++);
         if (api->encoder_encode(enc, &nals, &count, pic, nullptr) < 0) {
             std::fprintf(stderr, "x265_floor: encode failed\n");
             ok = false;
-            break;
         }
-        send(nals, count);
+    };
+    if (!o.prefetch) {
+        while (ok && readFull(buffers[0].data(), frameBytes)) {
+            encodeOne();
+            if (ok) {
+                send(nals, count);
+            }
+        }
+    } else {
+        // Buffer k is either the reader's (empty[k] released) or the encoder's (full[k]).
+        std::binary_semaphore empty[2] = {std::binary_semaphore(1), std::binary_semaphore(1)};
+        std::binary_semaphore full[2] = {std::binary_semaphore(0), std::binary_semaphore(0)};
+        bool got[2] = {false, false};
+        std::thread reader([&]() {
+            for (int k = 0;; k ^= 1) {
+                empty[k].acquire();
+                got[k] = readFull(buffers[k].data(), frameBytes);
+                full[k].release();
+                if (!got[k]) {
+                    return;
+                }
+            }
+        });
+        for (int k = 0;; k ^= 1) {
+            full[k].acquire();
+            if (!got[k]) {
+                break;
+            }
+            usePlanes(buffers[k]);
+            if (ok) {
+                encodeOne();  // x265 has copied the picture when this returns
+            }
+            empty[k].release();
+            if (ok) {
+                send(nals, count);
+            }
+        }
+        reader.join();
     }
     while (ok && api->encoder_encode(enc, &nals, &count, nullptr, nullptr) > 0) {
         send(nals, count);
