@@ -574,6 +574,78 @@ def tables(results, args):
     return "\n".join(lines) + "\n"
 
 
+def target_table(results):
+    """h265direct against each issue-5 target, per input and mode (median of the per-
+    repetition ratios, the reference and the floor taken from the same repetition)."""
+    by = {}
+    for r in results:
+        by[(r["input"], r["mode"], r["contender"], r["rep"])] = r
+
+    def ratio(inp, mode, key, base, fn=None):
+        vals = []
+        for (i, m, c, k), r in by.items():
+            if (i, m, c) != (inp, mode, "h265direct"):
+                continue
+            b = by.get((inp, mode, base, k))
+            if b is None or r.get(key) is None or not b.get(key):
+                continue
+            vals.append(fn(r, b) if fn else r[key] / b[key])
+        return median_or_none(vals)
+
+    def own(inp, mode, fn):
+        vals = [fn(r) for (i, m, c, k), r in by.items()
+                if (i, m, c) == (inp, mode, "h265direct")]
+        return median_or_none([v for v in vals if v is not None])
+
+    rows = []
+    combos = sorted({(r["input"], r["mode"]) for r in results},
+                    key=lambda im: (list(INPUTS).index(im[0]), MODES.index(im[1])))
+    for inp, mode in combos:
+        req = BITRATE[INPUTS[inp][2]]
+        checks = [
+            ("CPU/frame ≤ 1.03× floor", ratio(inp, mode, "cpu_ms_per_frame", "floor"), 1.03,
+             "le", ratio(inp, mode, "cpu_steady_ms_per_frame", "floor")),
+            ("CPU/frame ≤ 0.75× reference", ratio(inp, mode, "cpu_ms_per_frame", "ref444"), 0.75,
+             "le", ratio(inp, mode, "cpu_steady_ms_per_frame", "ref444")),
+            ("peak RSS ≤ 1.1× floor", ratio(inp, mode, "rss_mb", "floor"), 1.1, "le", None),
+            ("peak RSS ≤ 0.55× reference", ratio(inp, mode, "rss_mb", "ref444"), 0.55, "le",
+             None),
+            ("first byte ≤ 0.5× reference", ratio(inp, mode, "ttfb_ms", "ref444"), 0.5, "le",
+             None),
+            ("bitrate within ±5% of requested", own(inp, mode, lambda r: r.get("kbps") and
+                                                    r["kbps"] / req), (0.95, 1.05), "in", None),
+        ]
+        if mode == "paced":
+            checks += [
+                ("latency p50 ≤ 0.5× reference", ratio(inp, mode, "lat_p50_ms", "ref444"), 0.5,
+                 "le", None),
+                ("latency p50 ≤ floor's p50 + 2 ms",
+                 ratio(inp, mode, "lat_p50_ms", "floor",
+                       lambda r, b: r["lat_p50_ms"] - b["lat_p50_ms"]), 2.0, "le_ms", None),
+                ("latency p99 ≤ 2× p50", own(inp, mode, lambda r: r.get("lat_p99_ms") and
+                                            r["lat_p99_ms"] / r["lat_p50_ms"]), 2.0, "le",
+                 None),
+            ]
+        else:
+            checks.append(("throughput ≥ floor", ratio(inp, mode, "fps", "floor"), 1.0, "ge",
+                           None))
+        for name, v, lim, how, extra in checks:
+            if v is None:
+                continue
+            if how == "in":
+                ok = lim[0] <= v <= lim[1]
+            elif how == "ge":
+                ok = v >= lim
+            else:
+                ok = v <= lim
+            shown = f"{v:+.1f} ms" if how == "le_ms" else f"{v:.2f}×"
+            if extra is not None:
+                shown += f" (steady {extra:.2f}×)"
+            rows.append(f"| {inp} {mode} | {name} | {shown} | {'yes' if ok else '**no**'} |")
+    return ("\n| input | target | h265direct | met |\n|---|---|---|---|\n" + "\n".join(rows)
+            + "\n")
+
+
 def micro_table(micro):
     lines = ["\n| program | benchmark | time/iter | CPU/iter | throughput |", "|---|---|---|---|---|"]
     for prog, data in sorted(micro.items()):
@@ -709,6 +781,8 @@ def main():
                         json.dump({"frames": args.frames, "reps": args.reps, "runs": results}, f,
                                   indent=1)
     md = "### Machine\n\n" + machine_info() + tables(results, args)
+    if any(r["contender"] == "h265direct" for r in results):
+        md += "\n### h265direct against the targets\n" + target_table(results)
     if source_costs:
         md += ("\nCost of the reference's stand-in for v4l2src (reading stdin into appsrc, "
                "`reference.py --source-only`, unpaced, whole process incl. start-up): "
