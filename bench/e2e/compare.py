@@ -461,6 +461,8 @@ def figures(raw):
         lat = [(arrival[i] - raw["feed_t"][i]) / 1e6 for i in range(1, n)]
         # Unpaced, frames wait in the pipe behind each other: that is queueing, not latency.
         key = "lat" if raw["mode"] == "paced" else "queued_lat"
+        res["latencies_ms"] = [round(v, 3) for v in lat]
+        res["au_bytes"] = [e - p for p, e in raw["au"][:n]]
         res[key + "_p50_ms"] = percentile(lat, 50)
         res[key + "_p99_ms"] = percentile(lat, 99)
         res[key + "_max_ms"] = max(lat)
@@ -723,6 +725,10 @@ def main():
     ap.add_argument("--quick", action="store_true", help="60 frames, 1 repetition")
     ap.add_argument("--no-micro", action="store_true")
     ap.add_argument("--micro-only", action="store_true")
+    ap.add_argument("--append", action="store_true",
+                    help="add to the runs already in results.json (same --frames)")
+    ap.add_argument("--report-only", action="store_true",
+                    help="only rewrite results.md from results.json (e.g. after an interrupted run)")
     ap.add_argument("--h265direct-stdout", action="store_true",
                     help="read h265direct's stream from its stdout (-o -) instead of TCP")
     args = ap.parse_args()
@@ -732,9 +738,10 @@ def main():
     args.work = os.path.abspath(args.work or os.path.join(args.build, "bench-e2e"))
     os.makedirs(args.work, exist_ok=True)
 
-    ensure_built(args)
+    if not args.report_only:
+        ensure_built(args)
     micro = {}
-    if not args.no_micro or args.micro_only:
+    if (not args.no_micro or args.micro_only) and not args.report_only:
         micro = run_micro(args)
         with open(os.path.join(args.work, "micro.md"), "w") as f:
             f.write(micro_table(micro))
@@ -742,6 +749,13 @@ def main():
     if args.micro_only:
         return 0
 
+    if args.report_only:
+        with open(os.path.join(args.work, "results.json")) as f:
+            saved = json.load(f)
+        args.frames = saved["frames"]
+        report(args, saved["runs"], saved.get("source_costs", {}),
+               {(c, i, m): p for c, i, m, p in saved.get("checked", [])})
+        return 0
     inputs = make_inputs(args, [i for i in args.inputs.split(",") if i])
     contenders = [c for c in args.contenders.split(",") if c]
     for c in contenders:
@@ -750,6 +764,13 @@ def main():
     results = []
     checked = {}
     source_costs = {}
+    if args.append and os.path.exists(os.path.join(args.work, "results.json")):
+        with open(os.path.join(args.work, "results.json")) as f:
+            saved = json.load(f)
+        if saved["frames"] == args.frames:
+            results = saved["runs"]
+            source_costs = saved.get("source_costs", {})
+            checked = {(c, i, m): p for c, i, m, p in saved.get("checked", [])}
     for inp_name, inp in inputs.items():
         for mode in [m for m in args.modes.split(",") if m]:
             if mode == "unpaced" and "ref444" in contenders:
@@ -777,9 +798,20 @@ def main():
                         + " ".join(f"{k}={fmt(fig.get(k), f)}" for k, _, f in METRICS)
                         + f" au={fig['access_units']}/{fig['frames']} rc={fig['rc']}"
                         + (f" [{fig['probe']}]" if keep else ""))
-                    with open(os.path.join(args.work, "results.json"), "w") as f:
-                        json.dump({"frames": args.frames, "reps": args.reps, "runs": results}, f,
-                                  indent=1)
+                    save(args, results, source_costs, checked)
+    save(args, results, source_costs, checked)
+    report(args, results, source_costs, checked)
+    return 0
+
+
+def save(args, results, source_costs, checked):
+    with open(os.path.join(args.work, "results.json"), "w") as f:
+        json.dump({"frames": args.frames, "reps": args.reps, "runs": results,
+                   "source_costs": source_costs,
+                   "checked": [[c, i, m, p] for (c, i, m), p in checked.items()]}, f, indent=1)
+
+
+def report(args, results, source_costs, checked):
     md = "### Machine\n\n" + machine_info() + tables(results, args)
     if any(r["contender"] == "h265direct" for r in results):
         md += "\n### h265direct against the targets\n" + target_table(results)
@@ -794,7 +826,6 @@ def main():
     with open(os.path.join(args.work, "results.md"), "w") as f:
         f.write(md)
     log(md)
-    return 0
 
 
 if __name__ == "__main__":
