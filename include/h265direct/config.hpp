@@ -41,6 +41,9 @@ struct EncoderConfig {
 
 enum class Framing { Length, AnnexB };
 
+// IORING_OP_SEND_ZC use: Auto sends large writes zero-copy where the kernel has it.
+enum class ZeroCopy { Off, On, Auto };
+
 struct NetConfig {
     std::string connect;           // -t HOST:PORT
     std::string listen;            // -l [HOST:]PORT
@@ -48,6 +51,16 @@ struct NetConfig {
     bool exitOnDisconnect = false;
     size_t peerQueueBytes = 8u << 20;
     size_t peerQueueFrames = 120;
+    ZeroCopy zeroCopy = ZeroCopy::Off;
+    size_t zeroCopyMinBytes = 64u << 10;   // Auto: writes at least this large go zero-copy
+    int connectTimeoutMs = 3000;           // one connection attempt (-t)
+    int reconnectMinMs = 250;              // first retry delay; doubles per failure
+    int reconnectMaxMs = 5000;             // cap of the retry delay
+    int keyframeRequestIntervalMs = 1000;  // at most one keyframe request per interval
+    int maxPeers = 0;                      // -l: receivers at once; 0 = no limit
+    bool keepEncoding = false;             // encode even while no receiver is connected
+    int finishTimeoutMs = 2000;            // at the end: time to deliver what is queued
+    size_t sendBufferBytes = 0;            // SO_SNDBUF per connection; 0 = kernel autotuning
 };
 
 struct OutputConfig {

@@ -18,6 +18,10 @@ public:
     virtual void finish() {}
     // Once per stats interval: add this sink's figures.
     virtual void collectStats(StatsReport& /*report*/) {}
+    // False while this output has nobody to deliver to (a TCP output without a connected
+    // receiver). When no sink wants frames the engine may skip encoding to save CPU; the sink
+    // asks for a keyframe before it wants frames again. Thread-safe.
+    virtual bool wantsFrames() const { return true; }
     // Non-zero once the sink failed for good and the run must end with that exit code.
     virtual int fatalError() const { return 0; }
 };

@@ -1,4 +1,7 @@
+#include <cstdio>
+
 #include "app/options.hpp"
+#include "capture/v4l2_camera.hpp"
 #include "core/log.hpp"
 #include "h265direct/engine.hpp"
 
@@ -12,6 +15,9 @@ int main(int argc, char** argv) {
         setLogLevel(LogLevel::Error);
     } else if (options.verbosity >= 2) {
         setLogLevel(LogLevel::Debug);
+    }
+    if (options.engine.source.camera.listFormats) {
+        return listCameraFormats(options.engine.source.path, stdout, &options.engine.source);
     }
     Engine engine(options.engine);
     engine.stopOnSignals();

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <string>
 
+#include "app/camera_options.hpp"
+#include "app/net_options.hpp"
 #include "convert/pixel_format.hpp"
 
 namespace h265direct {
@@ -171,6 +173,8 @@ int parseOptions(int argc, char** argv, AppOptions& o) {
     sourceGroup->add_flag("--no-pace", noPace,
                           "Pattern/file: deliver frames as fast as possible, not at -r");
 
+    addCameraOptions(app, cfg.source);
+
     auto* encGroup = app.add_option_group("Encoder (libx265)");
     encGroup->add_option("-b,--bitrate", cfg.encoder.bitrateKbps, "Target bitrate, kbit/s (ABR)")
         ->check(CLI::Range(10, 1000000));
@@ -198,6 +202,7 @@ int parseOptions(int argc, char** argv, AppOptions& o) {
     outGroup->add_option("-o,--output", cfg.output.file,
                          "Write the raw H.265 Annex-B stream to FILE ('-' = stdout)");
 
+    addNetOptions(app, cfg.output.net);
     auto* runGroup = app.add_option_group("Run");
     runGroup->add_option("--frames", cfg.maxFrames, "Stop after N frames (0 = no limit)")
         ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 40));

@@ -20,6 +20,7 @@
 #include "engine/frame_stats.hpp"
 #include "engine/output_sinks.hpp"
 #include "h265direct/annexb.hpp"
+#include "net/net_sinks.hpp"
 
 namespace h265direct {
 namespace {
@@ -62,6 +63,8 @@ struct Engine::Impl {
     static constexpr size_t kCaptureRing = 64;
     int64_t captureByPts[kCaptureRing] = {};
     uint64_t shortFrames = 0;
+    // Frames captured while no output wanted any (no receiver connected): not encoded.
+    uint64_t idleFrames = 0;
 };
 
 int Engine::Impl::fail(int code, const std::string& message) {
@@ -142,6 +145,9 @@ void Engine::Impl::emitStats(int64_t now) {
     if (shortFrames > 0) {
         report.add("short_frames", static_cast<int64_t>(shortFrames));
     }
+    if (idleFrames > 0) {
+        report.add("idle_frames", static_cast<int64_t>(idleFrames));
+    }
     if (statsCallback) {
         statsCallback(report);
     }
@@ -182,6 +188,7 @@ int Engine::Impl::run() {
     runStartNs = monotonicNs();
     frameNumber = 0;
     shortFrames = 0;
+    idleFrames = 0;
     sinks.clear();
     std::unique_ptr<Converter> converter;
     try {
@@ -192,6 +199,10 @@ int Engine::Impl::run() {
                                                 format.fpsNum, format.fpsDen);
         if (!config.output.file.empty()) {
             sinks.push_back(makeFileSink(config.output.file));
+        }
+        for (auto& sink :
+             makeNetworkSinks(config.output.net, [this] { keyframeRequested.store(true); })) {
+            sinks.push_back(std::move(sink));
         }
         for (auto& sink : extraSinks) {
             sinks.push_back(std::move(sink));
@@ -260,6 +271,17 @@ int Engine::Impl::run() {
         if (st != Status::Ok) {
             exitCode = fail(kExitFailure, "capture failed");
             break;
+        }
+        {
+            bool wanted = sinks.empty();
+            for (auto& sink : sinks) {
+                wanted = wanted || sink->wantsFrames();
+            }
+            if (!wanted) {
+                ++idleFrames;
+                tickStats(monotonicNs());
+                continue;
+            }
         }
         const FrameView& view = lease.view();
         if (view.discontinuity || keyframeRequested.exchange(false, std::memory_order_relaxed)) {

@@ -1,0 +1,14 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "h265direct/config.hpp"
+
+namespace h265direct {
+
+// The camera's own options (--buffers, --exit-on-device-loss, --frame-timeout,
+// --list-formats), filling config.camera. -d, -s, -r and --pixel-format are general source
+// options defined with the rest of the command line.
+void addCameraOptions(CLI::App& app, SourceConfig& config);
+
+}  // namespace h265direct

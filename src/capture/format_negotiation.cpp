@@ -1,0 +1,337 @@
+#include "capture/format_negotiation.hpp"
+
+#include <linux/videodev2.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "h265direct/config.hpp"
+
+namespace h265direct {
+
+namespace {
+
+// Work to turn each format into I420, cheapest first: I420 itself needs none; semi-planar
+// 4:2:0 only de-interleaves chroma; planar YVU swaps planes through swscale; packed 4:2:2
+// unpacks and halves chroma vertically; RGB needs a colour-space matrix per pixel; grey
+// loses the colour the camera may have.
+struct CostEntry {
+    uint32_t fourcc;
+    int cost;
+};
+constexpr CostEntry kCosts[] = {
+    {V4L2_PIX_FMT_YUV420, 0},  {V4L2_PIX_FMT_NV12, 10},   {V4L2_PIX_FMT_NV21, 11},
+    {V4L2_PIX_FMT_YVU420, 12}, {V4L2_PIX_FMT_YUYV, 20},   {V4L2_PIX_FMT_UYVY, 21},
+    {V4L2_PIX_FMT_YVYU, 22},   {V4L2_PIX_FMT_VYUY, 23},   {V4L2_PIX_FMT_YUV422P, 24},
+    {V4L2_PIX_FMT_NV16, 25},   {V4L2_PIX_FMT_NV61, 26},   {V4L2_PIX_FMT_RGB24, 30},
+    {V4L2_PIX_FMT_BGR24, 31},  {V4L2_PIX_FMT_XRGB32, 32}, {V4L2_PIX_FMT_XBGR32, 33},
+    {V4L2_PIX_FMT_BGRX32, 34}, {V4L2_PIX_FMT_RGBX32, 35}, {V4L2_PIX_FMT_ARGB32, 36},
+    {V4L2_PIX_FMT_ABGR32, 37}, {V4L2_PIX_FMT_RGB32, 38},  {V4L2_PIX_FMT_BGR32, 39},
+    {V4L2_PIX_FMT_RGB565, 40}, {V4L2_PIX_FMT_GREY, 60},
+};
+
+int64_t gcd64(int64_t a, int64_t b) {
+    return b == 0 ? a : gcd64(b, a % b);
+}
+
+}  // namespace
+
+int compareRates(FrameRate a, FrameRate b) {
+    // Drivers state rates as time per frame in their own units (UVC: 100 ns), so 30 fps
+    // arrives as 10000000/333333. Rates within 0.1% are the same rate.
+    const double x = a.fps();
+    const double y = b.fps();
+    if (std::fabs(x - y) <= 0.001 * std::max(x, y)) {
+        return 0;
+    }
+    return x < y ? -1 : 1;
+}
+
+namespace {
+
+std::string sizeText(int w, int h) {
+    return std::to_string(w) + "x" + std::to_string(h);
+}
+
+const SizeCaps* findSize(const CameraFormatDesc& f, int w, int h) {
+    for (const SizeCaps& s : f.sizes) {
+        if (s.contains(w, h)) {
+            return &s;
+        }
+    }
+    return nullptr;
+}
+
+std::string sizesOffered(const std::vector<const CameraFormatDesc*>& formats) {
+    std::set<std::pair<int, int>> discrete;
+    std::vector<std::string> ranges;
+    for (const CameraFormatDesc* f : formats) {
+        for (const SizeCaps& s : f->sizes) {
+            if (s.range) {
+                std::string r = sizeText(s.width, s.height) + " to " +
+                                sizeText(s.maxWidth, s.maxHeight) + " in steps of " +
+                                sizeText(s.stepWidth, s.stepHeight);
+                if (std::find(ranges.begin(), ranges.end(), r) == ranges.end()) {
+                    ranges.push_back(r);
+                }
+            } else {
+                discrete.insert({s.width, s.height});
+            }
+        }
+    }
+    std::string text;
+    for (const auto& [w, h] : discrete) {
+        text += (text.empty() ? "" : ", ") + sizeText(w, h);
+    }
+    for (const std::string& r : ranges) {
+        text += (text.empty() ? "" : ", ") + r;
+    }
+    return text.empty() ? "none" : text;
+}
+
+struct Candidate {
+    const CameraFormatDesc* format = nullptr;
+    const SizeCaps* size = nullptr;  // nullptr: sizes not enumerated (the driver decides)
+    int cost = 0;
+    std::optional<FrameRate> rate;
+    bool reachesRate = true;  // the rate asked for (or faster) is offered, or unknown
+};
+
+}  // namespace
+
+bool SizeCaps::contains(int w, int h) const {
+    if (!range) {
+        return w == width && h == height;
+    }
+    if (w < width || w > maxWidth || h < height || h > maxHeight) {
+        return false;
+    }
+    const int sw = std::max(stepWidth, 1);
+    const int sh = std::max(stepHeight, 1);
+    return (w - width) % sw == 0 && (h - height) % sh == 0;
+}
+
+std::optional<int> conversionCost(uint32_t fourcc, const CanConvert& canConvert) {
+    if (!canConvert(fourcc)) {
+        return std::nullopt;
+    }
+    for (const CostEntry& e : kCosts) {
+        if (e.fourcc == fourcc) {
+            return e.cost;
+        }
+    }
+    return kUnrankedConversionCost;
+}
+
+std::optional<FrameRate> pickRate(const RateCaps& caps, FrameRate wanted) {
+    if (!caps.discrete.empty()) {
+        std::optional<FrameRate> below;  // fastest rate not above the request
+        std::optional<FrameRate> above;  // slowest rate above it
+        for (const FrameRate& r : caps.discrete) {
+            if (!r.valid()) {
+                continue;
+            }
+            if (compareRates(r, wanted) <= 0) {
+                if (!below || compareRates(r, *below) > 0) {
+                    below = r;
+                }
+            } else if (!above || compareRates(r, *above) < 0) {
+                above = r;
+            }
+        }
+        if (below) {
+            return below;
+        }
+        return above;
+    }
+    if (caps.slowest && caps.fastest) {
+        if (compareRates(wanted, *caps.fastest) > 0) {
+            return caps.fastest;
+        }
+        if (compareRates(wanted, *caps.slowest) < 0) {
+            return caps.slowest;
+        }
+        return wanted;  // a stepwise range: the driver rounds to its step, read back after
+    }
+    return std::nullopt;
+}
+
+std::string fourccName(uint32_t fourcc) {
+    std::string s;
+    for (int i = 0; i < 4; ++i) {
+        const char c = static_cast<char>((fourcc >> (8 * i)) & 0xff);
+        s += (c >= 0x20 && c < 0x7f) ? c : '?';
+    }
+    while (!s.empty() && s.back() == ' ') {
+        s.pop_back();
+    }
+    return s;
+}
+
+std::string formatRate(FrameRate rate) {
+    if (!rate.valid()) {
+        return "?";
+    }
+    const int64_t g = gcd64(rate.num, rate.den);
+    const int64_t num = rate.num / g;
+    const int64_t den = rate.den / g;
+    if (den == 1) {
+        return std::to_string(num);
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f", rate.fps());
+    std::string s = text;
+    while (!s.empty() && s.back() == '0') {
+        s.pop_back();
+    }
+    if (!s.empty() && s.back() == '.') {
+        s.pop_back();
+    }
+    return s;
+}
+
+NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
+                                  const NegotiationRequest& request, const CanConvert& canConvert) {
+    NegotiationResult result;
+    const int w = request.width;
+    const int h = request.height;
+    const FrameRate wanted = request.rate.valid() ? request.rate : FrameRate{30, 1};
+
+    // Formats we could take at all (before looking at sizes).
+    std::vector<const CameraFormatDesc*> usable;
+    for (const CameraFormatDesc& f : formats) {
+        if (request.fourcc != 0 && f.fourcc != request.fourcc) {
+            continue;
+        }
+        if (conversionCost(f.fourcc, canConvert)) {
+            usable.push_back(&f);
+        }
+    }
+
+    if (request.fourcc != 0 && usable.empty()) {
+        result.exitCode = kExitFormat;
+        const bool offered = std::any_of(formats.begin(), formats.end(),
+                                         [&](const auto& f) { return f.fourcc == request.fourcc; });
+        if (!offered) {
+            std::string list;
+            for (const CameraFormatDesc& f : formats) {
+                if (conversionCost(f.fourcc, canConvert)) {
+                    list += (list.empty() ? "" : " ") + fourccName(f.fourcc);
+                }
+            }
+            result.error = "the device does not offer pixel format " + fourccName(request.fourcc) +
+                           " (usable here: " + (list.empty() ? "none" : list) +
+                           "; see --list-formats)";
+        } else {
+            result.error = "pixel format " + fourccName(request.fourcc) +
+                           " is offered by the device but h265direct cannot convert it";
+        }
+        return result;
+    }
+    if (usable.empty()) {
+        result.exitCode = kExitFormat;
+        std::string list;
+        for (const CameraFormatDesc& f : formats) {
+            list += (list.empty() ? "" : " ") + fourccName(f.fourcc);
+        }
+        result.error = "the device offers no pixel format h265direct can convert (it offers: " +
+                       (list.empty() ? std::string("none") : list) + ")";
+        return result;
+    }
+
+    // Rank: native before emulated; then formats that reach the asked rate; then the
+    // conversion cost; then the device's own order (stable sort).
+    std::vector<Candidate> candidates;
+    for (const CameraFormatDesc* f : usable) {
+        Candidate c;
+        c.format = f;
+        c.cost = *conversionCost(f->fourcc, canConvert);
+        if (!f->sizes.empty()) {
+            c.size = findSize(*f, w, h);
+            if (c.size == nullptr) {
+                continue;
+            }
+            c.rate = pickRate(c.size->rates, wanted);
+            if (c.rate) {
+                c.reachesRate = compareRates(*c.rate, wanted) >= 0;
+            }
+        }
+        candidates.push_back(c);
+    }
+    if (candidates.empty()) {
+        result.exitCode = kExitFormat;
+        result.error = "the device cannot capture " + sizeText(w, h) +
+                       (request.fourcc ? " in " + fourccName(request.fourcc) : std::string()) +
+                       "; sizes it offers: " + sizesOffered(usable) + " (choose one with -s)";
+        return result;
+    }
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [](const Candidate& a, const Candidate& b) {
+                         if (a.format->emulated != b.format->emulated) {
+                             return !a.format->emulated;
+                         }
+                         if (a.reachesRate != b.reachesRate) {
+                             return a.reachesRate;
+                         }
+                         return a.cost < b.cost;
+                     });
+    const Candidate& best = candidates.front();
+
+    result.ok = true;
+    result.fourcc = best.format->fourcc;
+    result.description = best.format->description;
+    result.emulated = best.format->emulated;
+    result.width = w;
+    result.height = h;
+    result.rateKnown = best.rate.has_value();
+    result.rate = best.rate.value_or(wanted);
+    if (compareRates(result.rate, wanted) == 0) {
+        result.rate = wanted;  // the same rate in the driver's units: keep the plain numbers
+    }
+
+    if (request.fourcc == 0) {
+        std::string why = fourccName(result.fourcc) + " chosen: ";
+        if (best.format->emulated) {
+            std::string natives;
+            for (const CameraFormatDesc& f : formats) {
+                if (!f.emulated) {
+                    natives += (natives.empty() ? "" : " ") + fourccName(f.fourcc);
+                }
+            }
+            why += "converted from the camera's own format by libv4l2 (the camera offers " +
+                   (natives.empty() ? std::string("nothing") : natives) +
+                   " natively, none usable directly at " + sizeText(w, h) + ")";
+        } else if (best.cost == 0) {
+            why += "the camera delivers I420, no conversion needed";
+        } else {
+            why += "the cheapest of the camera's formats to turn into I420 at " + sizeText(w, h);
+        }
+        result.notes.push_back(why);
+    }
+    if (best.rate && compareRates(*best.rate, wanted) != 0) {
+        const bool slower = compareRates(*best.rate, wanted) < 0;
+        result.notes.push_back(
+            "the device offers " + std::string(slower ? "at most " : "no rate up to ") +
+            (slower ? formatRate(*best.rate) + " fps" : formatRate(wanted) + " fps") + " for " +
+            fourccName(result.fourcc) + " " + sizeText(w, h) + ": using " + formatRate(*best.rate) +
+            " fps instead of the " + formatRate(wanted) + " fps asked for");
+    }
+    if (!best.reachesRate) {
+        // Tell the user when another format would have reached the rate.
+        for (const Candidate& c : candidates) {
+            if (c.reachesRate && c.rate && &c != &best) {
+                result.notes.push_back(fourccName(c.format->fourcc) +
+                                       (c.format->emulated ? " (decoded by libv4l2)" : "") +
+                                       " would give " + formatRate(*c.rate) +
+                                       " fps; choose it with --pixel-format " +
+                                       fourccName(c.format->fourcc));
+                break;
+            }
+        }
+    }
+    return result;
+}
+
+}  // namespace h265direct

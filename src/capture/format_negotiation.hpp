@@ -1,0 +1,108 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+// Choosing a camera format from what the device says it offers. Pure code: the inputs are
+// the recorded enumeration (VIDIOC_ENUM_FMT / ENUM_FRAMESIZES / ENUM_FRAMEINTERVALS) and
+// the request; nothing here touches a device, so it is tested on recorded lists.
+
+namespace h265direct {
+
+// A rate as frames per second num/den (the inverse of V4L2's time per frame).
+struct FrameRate {
+    int num = 0;
+    int den = 1;
+    double fps() const { return den == 0 ? 0.0 : static_cast<double>(num) / den; }
+    bool valid() const { return num > 0 && den > 0; }
+};
+
+// Rates offered for one size: a discrete list, or a continuous/stepwise range of frame
+// intervals (given here as the rates at its ends). Both empty: the driver did not say.
+struct RateCaps {
+    std::vector<FrameRate> discrete;
+    std::optional<FrameRate> slowest;  // range: lowest rate (longest interval)
+    std::optional<FrameRate> fastest;  // range: highest rate (shortest interval)
+    bool known() const { return !discrete.empty() || (slowest && fastest); }
+};
+
+// One size (discrete) or a range of sizes (stepwise / continuous).
+struct SizeCaps {
+    int width = 0;  // discrete size, or the range's minimum
+    int height = 0;
+    bool range = false;
+    int maxWidth = 0;
+    int maxHeight = 0;
+    int stepWidth = 1;
+    int stepHeight = 1;
+    RateCaps rates;  // for a range: the rates at the requested size, when known
+
+    bool contains(int w, int h) const;
+};
+
+struct CameraFormatDesc {
+    uint32_t fourcc = 0;
+    std::string description;
+    bool emulated = false;        // made by libv4l2 from another format (V4L2_FMT_FLAG_EMULATED)
+    bool compressed = false;      // V4L2_FMT_FLAG_COMPRESSED (MJPEG, H.264...)
+    std::vector<SizeCaps> sizes;  // empty: the driver did not enumerate sizes
+};
+
+struct NegotiationRequest {
+    uint32_t fourcc = 0;  // forced camera format (--pixel-format); 0 = choose
+    int width = 640;
+    int height = 480;
+    FrameRate rate{30, 1};
+};
+
+struct NegotiationResult {
+    bool ok = false;
+    uint32_t fourcc = 0;
+    std::string description;
+    bool emulated = false;
+    int width = 0;
+    int height = 0;
+    FrameRate rate;                  // the rate to ask the driver for (VIDIOC_S_PARM)
+    bool rateKnown = false;          // the driver listed its rates for this size
+    int exitCode = 0;                // when !ok: the ExitCode to end with
+    std::string error;               // when !ok: one message for the user
+    std::vector<std::string> notes;  // what differs from the request, and why this format
+};
+
+// True for the formats h265direct turns into I420 itself (the converter's table).
+using CanConvert = std::function<bool(uint32_t fourcc)>;
+
+// The cost of a format the converter takes but the cost order does not name.
+inline constexpr int kUnrankedConversionCost = 50;
+
+// How costly a native format is to turn into I420: 0 = I420 itself, larger = more work;
+// nullopt for formats the converter cannot take.
+std::optional<int> conversionCost(uint32_t fourcc, const CanConvert& canConvert);
+
+// Picks the format, size and rate. Rules (see docs/camera.md):
+//  - only formats the converter takes; native formats first, by conversion cost, then
+//    formats libv4l2 emulates (for cameras that offer only MJPEG and the like);
+//  - the requested size must be offered; otherwise an error that lists the sizes that are
+//    (kExitFormat) — a silently different picture size would surprise every receiver;
+//  - among formats of equal standing, one that reaches the requested rate wins;
+//  - the rate is the one offered nearest below the request (else the slowest above), and a
+//    note says so when it is not the one asked for.
+NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
+                                  const NegotiationRequest& request, const CanConvert& canConvert);
+
+// <0, 0, >0; rates within 0.1% of each other compare equal (30 and 10000000/333333).
+int compareRates(FrameRate a, FrameRate b);
+
+// The rate chosen for one size's caps (the rule above); nullopt when the caps are unknown.
+std::optional<FrameRate> pickRate(const RateCaps& caps, FrameRate wanted);
+
+// "YUYV", "MJPG"; non-printable bytes as '?'.
+std::string fourccName(uint32_t fourcc);
+
+// "30", "12.5", "7.49" for messages.
+std::string formatRate(FrameRate rate);
+
+}  // namespace h265direct

@@ -1,0 +1,701 @@
+#include "capture/v4l2_camera.hpp"
+
+#include <libv4l2.h>
+#include <linux/videodev2.h>
+#include <poll.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstring>
+#include <vector>
+
+#include "capture/format_negotiation.hpp"
+#include "capture/v4l2_device.hpp"
+#include "capture/v4l2_frame_layout.hpp"
+#include "convert/pixel_format.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace h265direct {
+
+namespace {
+
+constexpr const char* kModule = "camera";
+constexpr int kFirstBackoffMs = 100;
+constexpr int kMaxBackoffMs = 2000;
+// Lease indices carry the stream generation above these bits, so that a lease handed back
+// after the device was reopened is recognised as stale and ignored.
+constexpr uint32_t kIndexBits = 8;
+constexpr uint32_t kIndexMask = (1u << kIndexBits) - 1;
+
+bool canConvert(uint32_t fourcc) {
+    return findPixelFormat(fourcc) != nullptr;
+}
+
+int64_t timevalNs(const timeval& tv) {
+    return static_cast<int64_t>(tv.tv_sec) * 1'000'000'000 +
+           static_cast<int64_t>(tv.tv_usec) * 1000;
+}
+
+std::string sizeText(int w, int h) {
+    return std::to_string(w) + "x" + std::to_string(h);
+}
+
+// What VIDIOC_S_FMT / S_PARM settled on.
+struct Applied {
+    uint32_t fourcc = 0;
+    int width = 0;
+    int height = 0;
+    uint32_t bytesPerLine = 0;
+    uint32_t sizeImage = 0;
+    FrameRate rate;
+    bool rateSettable = false;
+};
+
+class V4l2Camera final : public FrameSource {
+public:
+    explicit V4l2Camera(const SourceConfig& config);
+    ~V4l2Camera() override;
+
+    const FrameFormat& format() const override { return format_; }
+    std::string describe() const override;
+    Status next(FrameLease& out, const StopSignal& stop) override;
+    void collectStats(StatsReport& report) override;
+
+protected:
+    void releaseFrame(uint32_t index) override;
+
+private:
+    struct Buffer {
+        void* start = nullptr;
+        size_t length = 0;
+        bool queued = false;
+    };
+
+    // Sets format and rate on dev; returns 0 or -errno (what names the failed step).
+    int apply(V4l2Device& dev, Applied& applied, const char*& what) const;
+    int startStreaming(const char*& what);
+    void stopStreaming();
+    int queue(uint32_t buffer);
+    // allowStaleDrop: a newest frame that is already old may go back for a fresh one.
+    Status dequeueNewest(FrameLease& out, bool& allowStaleDrop);
+    Status deviceFailed(int err, const char* what);
+    bool tryReopen();
+    Status waitWhileLost(const StopSignal& stop, int64_t deadline);
+    void reportTimeout(int waitedMs);
+
+    // Settings.
+    SourceConfig config_;
+    NegotiationResult choice_;
+    FrameFormat format_;
+    CameraFrameLayout layout_;
+    std::string card_;
+
+    // Live state.
+    V4l2Device dev_;
+    std::vector<Buffer> buffers_;
+    uint32_t generation_ = 0;
+    bool streaming_ = false;
+    bool pendingLoss_ = false;  // a requeue failed with the device gone
+    bool lostDevice_ = false;   // the last failure was the device vanishing (not a stream error)
+    int pendingErr_ = 0;
+    int64_t lostSinceNs_ = 0;
+    int64_t nextAttemptNs_ = 0;
+    int backoffMs_ = kFirstBackoffMs;
+    bool discontinuity_ = false;
+    bool haveSequence_ = false;
+    uint32_t lastSequence_ = 0;
+    uint64_t sequenceOffset_ = 0;
+    uint64_t lastOutSequence_ = 0;
+    bool anyFrame_ = false;
+    bool warnedClock_ = false;
+    LogThrottle timeoutLog_{5'000'000'000};
+    LogThrottle badFrameLog_{5'000'000'000};
+    LogThrottle waitingLog_{10'000'000'000};
+
+    // Counters: totals and since the last collectStats().
+    uint64_t frames_ = 0;
+    uint64_t driverDrops_ = 0;
+    uint64_t skipped_ = 0;
+    uint64_t reconnects_ = 0;
+    uint64_t badFrames_ = 0;
+    uint64_t reportedDrops_ = 0;
+    uint64_t reportedSkipped_ = 0;
+    uint64_t reportedReconnects_ = 0;
+};
+
+V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
+    const std::string& path = config_.path;
+    if (config_.camera.buffers < 2 || config_.camera.buffers > kIndexMask) {
+        throw StartupError(kExitUsage,
+                           "--buffers must be between 2 and " + std::to_string(kIndexMask));
+    }
+    dev_ = openCaptureDevice(path);
+    card_ = dev_.card();
+
+    NegotiationRequest request;
+    request.fourcc = config_.fourcc;
+    request.width = config_.width;
+    request.height = config_.height;
+    request.rate = FrameRate{config_.fpsNum, config_.fpsDen};
+    choice_ =
+        negotiateFormat(dev_.enumerateFormats(config_.width, config_.height), request, canConvert);
+    if (!choice_.ok) {
+        throw StartupError(choice_.exitCode, path + ": " + choice_.error);
+    }
+    for (const std::string& note : choice_.notes) {
+        LOG_INFO(kModule, "%s: %s", path.c_str(), note.c_str());
+    }
+
+    Applied applied;
+    const char* what = "";
+    if (const int rc = apply(dev_, applied, what); rc < 0) {
+        if (rc == -EBUSY) {
+            throwDeviceError(path, what, rc);
+        }
+        throw StartupError(kExitFormat,
+                           path + ": " + what + " failed for " + fourccName(choice_.fourcc) + " " +
+                               sizeText(choice_.width, choice_.height) + ": " + std::strerror(-rc));
+    }
+    if (applied.fourcc != choice_.fourcc || applied.width != choice_.width ||
+        applied.height != choice_.height) {
+        throw StartupError(kExitFormat, path + ": asked for " + fourccName(choice_.fourcc) + " " +
+                                            sizeText(choice_.width, choice_.height) +
+                                            ", the device gave " + fourccName(applied.fourcc) +
+                                            " " + sizeText(applied.width, applied.height) +
+                                            " (see --list-formats)");
+    }
+    const PixelFormatInfo* info = findPixelFormat(applied.fourcc);
+    const auto tight = packedLayout(applied.fourcc, applied.width, applied.height);
+    if (info == nullptr || !tight) {
+        throw StartupError(kExitFormat, path + ": cannot use " + fourccName(applied.fourcc) + " " +
+                                            sizeText(applied.width, applied.height));
+    }
+    const auto layout = cameraFrameLayout(info->planes, info->xChromaShift, info->yChromaShift,
+                                          tight->strides[0] / applied.width, applied.width,
+                                          applied.height, applied.bytesPerLine);
+    if (!layout || (applied.sizeImage != 0 && layout->frameBytes > applied.sizeImage)) {
+        throw StartupError(kExitFormat, path + ": the driver's buffer layout for " +
+                                            fourccName(applied.fourcc) +
+                                            " makes no sense (bytesperline " +
+                                            std::to_string(applied.bytesPerLine) + ", sizeimage " +
+                                            std::to_string(applied.sizeImage) + ")");
+    }
+    layout_ = *layout;
+
+    format_.fourcc = applied.fourcc;
+    format_.width = applied.width;
+    format_.height = applied.height;
+    // Keep the plain numbers when the driver's rate is the one asked for in its own units.
+    FrameRate rate = applied.rate.valid() ? applied.rate : choice_.rate;
+    if (compareRates(rate, choice_.rate) == 0) {
+        rate = choice_.rate;
+    }
+    format_.fpsNum = rate.num;
+    format_.fpsDen = rate.den;
+    for (size_t i = 0; i < 3; ++i) {
+        format_.strides[i] = layout_.strides[i];
+    }
+
+    const FrameRate asked{config_.fpsNum, config_.fpsDen};
+    const FrameRate got{format_.fpsNum, format_.fpsDen};
+    if (!applied.rateSettable) {
+        LOG_WARN(kModule, "%s: the device does not let its frame rate be set; it runs at %s fps",
+                 path.c_str(), formatRate(got).c_str());
+    }
+    if (compareRates(asked, got) != 0) {
+        LOG_WARN(kModule, "%s: the device gives %s fps, not the %s fps asked for (%s %s)",
+                 path.c_str(), formatRate(got).c_str(), formatRate(asked).c_str(),
+                 fourccName(format_.fourcc).c_str(),
+                 sizeText(format_.width, format_.height).c_str());
+    }
+
+    if (const int rc = startStreaming(what); rc < 0) {
+        stopStreaming();
+        if (rc == -EBUSY) {
+            throwDeviceError(path, what, rc);
+        }
+        throw StartupError(rc == -ENODEV ? kExitInput : kExitFailure,
+                           path + ": " + what + " failed: " + std::strerror(-rc));
+    }
+    LOG_INFO(kModule, "%s", describe().c_str());
+}
+
+V4l2Camera::~V4l2Camera() {
+    stopStreaming();
+    dev_.close();
+    LOG_INFO(kModule,
+             "%s: %" PRIu64 " frames delivered, %" PRIu64 " skipped (newest frame taken), %" PRIu64
+             " dropped by the driver, %" PRIu64 " reconnects",
+             config_.path.c_str(), frames_, skipped_, driverDrops_, reconnects_);
+}
+
+std::string V4l2Camera::describe() const {
+    return config_.path + " (" + card_ + "): " + fourccName(format_.fourcc) +
+           (choice_.emulated ? " (converted by libv4l2)" : "") + " " +
+           sizeText(format_.width, format_.height) + " at " +
+           formatRate(FrameRate{format_.fpsNum, format_.fpsDen}) + " fps, " +
+           std::to_string(buffers_.empty() ? config_.camera.buffers : buffers_.size()) + " buffers";
+}
+
+int V4l2Camera::apply(V4l2Device& dev, Applied& applied, const char*& what) const {
+    v4l2_format fmt{};
+    fmt.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    fmt.fmt.pix.width = static_cast<uint32_t>(choice_.width);
+    fmt.fmt.pix.height = static_cast<uint32_t>(choice_.height);
+    fmt.fmt.pix.pixelformat = choice_.fourcc;
+    fmt.fmt.pix.field = V4L2_FIELD_ANY;
+    what = "VIDIOC_S_FMT";
+    if (const int rc = dev.ioctl(VIDIOC_S_FMT, &fmt); rc < 0) {
+        return rc;
+    }
+    applied.fourcc = fmt.fmt.pix.pixelformat;
+    applied.width = static_cast<int>(fmt.fmt.pix.width);
+    applied.height = static_cast<int>(fmt.fmt.pix.height);
+    applied.bytesPerLine = fmt.fmt.pix.bytesperline;
+    applied.sizeImage = fmt.fmt.pix.sizeimage;
+
+    v4l2_streamparm parm{};
+    parm.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    what = "VIDIOC_G_PARM";
+    if (dev.ioctl(VIDIOC_G_PARM, &parm) == 0) {
+        applied.rateSettable = (parm.parm.capture.capability & V4L2_CAP_TIMEPERFRAME) != 0;
+    }
+    if (applied.rateSettable) {
+        // Time per frame is the inverse of the rate.
+        parm.parm.capture.timeperframe.numerator = static_cast<uint32_t>(choice_.rate.den);
+        parm.parm.capture.timeperframe.denominator = static_cast<uint32_t>(choice_.rate.num);
+        what = "VIDIOC_S_PARM";
+        if (const int rc = dev.ioctl(VIDIOC_S_PARM, &parm); rc < 0) {
+            return rc;
+        }
+    }
+    const v4l2_fract& tpf = parm.parm.capture.timeperframe;
+    applied.rate = FrameRate{static_cast<int>(tpf.denominator), static_cast<int>(tpf.numerator)};
+    return 0;
+}
+
+int V4l2Camera::startStreaming(const char*& what) {
+    v4l2_requestbuffers req{};
+    req.count = config_.camera.buffers;
+    req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    req.memory = V4L2_MEMORY_MMAP;
+    what = "VIDIOC_REQBUFS";
+    if (const int rc = dev_.ioctl(VIDIOC_REQBUFS, &req); rc < 0) {
+        return rc;
+    }
+    if (req.count < 2 || req.count > kIndexMask) {
+        return -ENOMEM;
+    }
+    buffers_.assign(req.count, Buffer{});
+    for (uint32_t i = 0; i < req.count; ++i) {
+        v4l2_buffer b{};
+        b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+        b.memory = V4L2_MEMORY_MMAP;
+        b.index = i;
+        what = "VIDIOC_QUERYBUF";
+        if (const int rc = dev_.ioctl(VIDIOC_QUERYBUF, &b); rc < 0) {
+            return rc;
+        }
+        what = "mmap";
+        void* p =
+            v4l2_mmap(nullptr, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, dev_.fd(), b.m.offset);
+        if (p == MAP_FAILED) {
+            return -errno;
+        }
+        buffers_[i].start = p;
+        buffers_[i].length = b.length;
+        if (b.length < layout_.frameBytes) {
+            return -EINVAL;
+        }
+    }
+    for (uint32_t i = 0; i < req.count; ++i) {
+        what = "VIDIOC_QBUF";
+        if (const int rc = queue(i); rc < 0) {
+            return rc;
+        }
+    }
+    v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    what = "VIDIOC_STREAMON";
+    if (const int rc = dev_.ioctl(VIDIOC_STREAMON, &type); rc < 0) {
+        return rc;
+    }
+    streaming_ = true;
+    haveSequence_ = false;
+    return 0;
+}
+
+void V4l2Camera::stopStreaming() {
+    if (!dev_.isOpen()) {
+        buffers_.clear();
+        return;
+    }
+    if (streaming_) {
+        v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+        dev_.ioctl(VIDIOC_STREAMOFF, &type);
+        streaming_ = false;
+    }
+    for (Buffer& b : buffers_) {
+        if (b.start != nullptr) {
+            v4l2_munmap(b.start, b.length);
+        }
+    }
+    if (!buffers_.empty()) {
+        v4l2_requestbuffers req{};
+        req.count = 0;
+        req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+        req.memory = V4L2_MEMORY_MMAP;
+        dev_.ioctl(VIDIOC_REQBUFS, &req);
+    }
+    buffers_.clear();
+    ++generation_;
+}
+
+int V4l2Camera::queue(uint32_t buffer) {
+    v4l2_buffer b{};
+    b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    b.memory = V4L2_MEMORY_MMAP;
+    b.index = buffer;
+    const int rc = dev_.ioctl(VIDIOC_QBUF, &b);
+    if (rc == 0) {
+        buffers_[buffer].queued = true;
+    }
+    return rc;
+}
+
+void V4l2Camera::releaseFrame(uint32_t index) {
+    const uint32_t buffer = index & kIndexMask;
+    if ((index >> kIndexBits) != (generation_ & ((1u << (32 - kIndexBits)) - 1)) || !streaming_ ||
+        buffer >= buffers_.size() || buffers_[buffer].queued) {
+        return;  // from a stream that has been torn down since
+    }
+    if (const int rc = queue(buffer); rc < 0 && !pendingLoss_) {
+        // Handled by the next call to next(), where the loop can react.
+        pendingLoss_ = true;
+        pendingErr_ = rc;
+    }
+}
+
+Status V4l2Camera::deviceFailed(int err, const char* what) {
+    const bool gone = err == -ENODEV || err == -ENXIO || err == -ENOENT;
+    LOG_WARN(kModule, "%s: %s (%s: %s); %s", config_.path.c_str(),
+             gone ? "the device is gone" : "the device failed", what, std::strerror(-err),
+             config_.camera.exitOnDeviceLoss ? "stopping (--exit-on-device-loss)"
+             : gone                          ? "waiting for it to come back"
+                                             : "restarting capture");
+    lostDevice_ = gone;
+    stopStreaming();
+    dev_.close();
+    pendingLoss_ = false;
+    lostSinceNs_ = monotonicNs();
+    backoffMs_ = kFirstBackoffMs;
+    nextAttemptNs_ = lostSinceNs_ + int64_t{backoffMs_} * 1'000'000;
+    return Status::DeviceLost;
+}
+
+bool V4l2Camera::tryReopen() {
+    const std::string& path = config_.path;
+    auto retryLater = [&](const char* what, int err) {
+        if (waitingLog_.allow()) {
+            LOG_INFO(kModule, "%s: not back yet (%s: %s); trying again, at most every %d ms",
+                     path.c_str(), what, std::strerror(-err), kMaxBackoffMs);
+        }
+        nextAttemptNs_ = monotonicNs() + int64_t{backoffMs_} * 1'000'000;
+        backoffMs_ = std::min(backoffMs_ * 2, kMaxBackoffMs);
+        stopStreaming();
+        dev_.close();
+        return false;
+    };
+    if (const int rc = dev_.open(path); rc < 0) {
+        return retryLater("open", rc);
+    }
+    if (!dev_.canCapture() || !dev_.canStream()) {
+        return retryLater("VIDIOC_QUERYCAP", -ENODEV);
+    }
+    Applied applied;
+    const char* what = "";
+    if (const int rc = apply(dev_, applied, what); rc < 0) {
+        return retryLater(what, rc);
+    }
+    if (applied.fourcc != format_.fourcc || applied.width != format_.width ||
+        applied.height != format_.height) {
+        LOG_WARN(
+            kModule, "%s: the device came back with %s %s instead of %s %s; waiting", path.c_str(),
+            fourccName(applied.fourcc).c_str(), sizeText(applied.width, applied.height).c_str(),
+            fourccName(format_.fourcc).c_str(), sizeText(format_.width, format_.height).c_str());
+        return retryLater("VIDIOC_S_FMT", -EINVAL);
+    }
+    if (applied.bytesPerLine != 0 && static_cast<int>(applied.bytesPerLine) != layout_.strides[0]) {
+        // Same format, different padding: frames carry their strides, so only the layout moves.
+        const PixelFormatInfo* info = findPixelFormat(applied.fourcc);
+        const auto tight = packedLayout(applied.fourcc, applied.width, applied.height);
+        const auto fresh =
+            info && tight ? cameraFrameLayout(info->planes, info->xChromaShift, info->yChromaShift,
+                                              tight->strides[0] / applied.width, applied.width,
+                                              applied.height, applied.bytesPerLine)
+                          : std::nullopt;
+        if (!fresh) {
+            return retryLater("VIDIOC_S_FMT", -EINVAL);
+        }
+        layout_ = *fresh;
+    }
+    if (const int rc = startStreaming(what); rc < 0) {
+        return retryLater(what, rc);
+    }
+    ++reconnects_;
+    discontinuity_ = true;
+    backoffMs_ = kFirstBackoffMs;
+    LOG_WARN(kModule, "%s: %s after %.1f s; streaming again (reconnect %" PRIu64 ")", path.c_str(),
+             lostDevice_ ? "the device is back" : "capture restarted",
+             static_cast<double>(monotonicNs() - lostSinceNs_) / 1e9, reconnects_);
+    return true;
+}
+
+void V4l2Camera::reportTimeout(int waitedMs) {
+    if (timeoutLog_.allow()) {
+        LOG_WARN(kModule, "%s: no frame for %d ms (%s)", config_.path.c_str(), waitedMs,
+                 streaming_    ? "the device is stalled or very slow"
+                 : lostDevice_ ? "the device is gone; still waiting for it to come back"
+                               : "capture is being restarted");
+    }
+}
+
+Status V4l2Camera::waitWhileLost(const StopSignal& stop, int64_t deadline) {
+    for (;;) {
+        if (stop.requested()) {
+            return Status::Stopped;
+        }
+        int64_t now = monotonicNs();
+        if (now >= nextAttemptNs_ && tryReopen()) {
+            return Status::Ok;
+        }
+        now = monotonicNs();
+        if (now >= deadline) {
+            return Status::Again;
+        }
+        const int64_t wake = std::min(deadline, nextAttemptNs_);
+        pollfd pfd{stop.fd(), POLLIN, 0};
+        const int ms = static_cast<int>(std::max<int64_t>((wake - now + 999'999) / 1'000'000, 0));
+        if (::poll(&pfd, 1, ms) < 0 && errno != EINTR) {
+            return Status::Error;
+        }
+    }
+}
+
+Status V4l2Camera::next(FrameLease& out, const StopSignal& stop) {
+    out = FrameLease();
+    const int timeoutMs = std::max(config_.camera.frameTimeoutMs, 1);
+    const int64_t start = monotonicNs();
+    const int64_t deadline = start + int64_t{timeoutMs} * 1'000'000;
+    bool allowStaleDrop = true;
+    if (pendingLoss_ && streaming_) {
+        deviceFailed(pendingErr_, "VIDIOC_QBUF");
+        if (config_.camera.exitOnDeviceLoss) {
+            return Status::DeviceLost;
+        }
+    }
+    for (;;) {
+        if (stop.requested()) {
+            return Status::Stopped;
+        }
+        if (!streaming_) {
+            const Status s = waitWhileLost(stop, deadline);
+            if (s == Status::Again) {
+                reportTimeout(timeoutMs);
+            }
+            if (s != Status::Ok) {
+                return s;
+            }
+            continue;
+        }
+        const int64_t now = monotonicNs();
+        if (now >= deadline) {
+            reportTimeout(timeoutMs);
+            return Status::Again;
+        }
+        pollfd fds[2] = {{dev_.fd(), POLLIN, 0}, {stop.fd(), POLLIN, 0}};
+        const int ms = static_cast<int>((deadline - now + 999'999) / 1'000'000);
+        const int rc = ::poll(fds, 2, ms);
+        if (rc < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            LOG_ERROR(kModule, "%s: poll: %s", config_.path.c_str(), std::strerror(errno));
+            return Status::Error;
+        }
+        if (fds[1].revents != 0) {
+            return Status::Stopped;
+        }
+        if (rc == 0) {
+            continue;  // the deadline check above reports it
+        }
+        // POLLERR without POLLIN: the stream or device failed; DQBUF tells how.
+        const Status s = dequeueNewest(out, allowStaleDrop);
+        if (s == Status::Ok) {
+            return s;
+        }
+        if (s == Status::DeviceLost && config_.camera.exitOnDeviceLoss) {
+            return s;
+        }
+        if (s == Status::Error) {
+            return s;
+        }
+        if (s == Status::Again && (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
+            // Readable with an error, yet DQBUF says nothing is ready: treat as failed
+            // rather than spin on a poll that keeps returning at once.
+            deviceFailed(-EIO, "poll");
+            if (config_.camera.exitOnDeviceLoss) {
+                return Status::DeviceLost;
+            }
+        }
+    }
+}
+
+Status V4l2Camera::dequeueNewest(FrameLease& out, bool& allowStaleDrop) {
+    int held = -1;
+    v4l2_buffer heldBuf{};
+    int failure = 0;
+    for (;;) {
+        if (held >= 0) {
+            // Another one ready? Asked with poll() rather than a DQBUF that fails with
+            // EAGAIN, which libv4l2 would report as an error.
+            pollfd pfd{dev_.fd(), POLLIN, 0};
+            if (::poll(&pfd, 1, 0) <= 0 || (pfd.revents & (POLLIN | POLLERR)) == 0) {
+                break;
+            }
+        }
+        v4l2_buffer b{};
+        b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+        b.memory = V4L2_MEMORY_MMAP;
+        const int rc = dev_.ioctl(VIDIOC_DQBUF, &b);
+        if (rc == -EAGAIN) {
+            break;
+        }
+        if (rc < 0) {
+            failure = rc;
+            break;
+        }
+        if (b.index >= buffers_.size()) {
+            continue;
+        }
+        buffers_[b.index].queued = false;
+
+        // The driver's frame counter: a jump means frames it had no buffer for.
+        if (haveSequence_ && b.sequence > lastSequence_ + 1) {
+            driverDrops_ += b.sequence - lastSequence_ - 1;
+        }
+        if (!haveSequence_ || b.sequence > lastSequence_) {
+            lastSequence_ = b.sequence;
+        }
+        haveSequence_ = true;
+
+        const bool corrupt = (b.flags & V4L2_BUF_FLAG_ERROR) != 0 ||
+                             (b.bytesused != 0 && b.bytesused < layout_.frameBytes);
+        if (corrupt) {
+            ++badFrames_;
+            ++driverDrops_;
+            if (badFrameLog_.allow()) {
+                LOG_WARN(kModule, "%s: the driver marked a frame as damaged (%u bytes); dropped",
+                         config_.path.c_str(), b.bytesused);
+            }
+            queue(b.index);
+            continue;
+        }
+        if (held >= 0) {
+            // An older frame is waiting too: encoding is behind the camera. Keep the newest.
+            queue(static_cast<uint32_t>(held));
+            ++skipped_;
+        }
+        held = static_cast<int>(b.index);
+        heldBuf = b;
+    }
+    if (held < 0) {
+        if (failure == 0) {
+            return Status::Again;
+        }
+        if (failure == -EPIPE) {
+            failure = -EIO;
+        }
+        return deviceFailed(failure, "VIDIOC_DQBUF");
+    }
+    if (failure != 0) {
+        // Deliver what we have; the failure shows again on the next call.
+        LOG_DEBUG(kModule, "%s: VIDIOC_DQBUF: %s after a frame", config_.path.c_str(),
+                  std::strerror(-failure));
+    }
+
+    const int64_t now = monotonicNs();
+    int64_t captured = now;
+    if ((heldBuf.flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) == V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC) {
+        captured = timevalNs(heldBuf.timestamp);
+        // Guard against a driver that fills in nonsense: never in the future, never before
+        // the stream could have started.
+        if (captured > now || captured <= 0) {
+            captured = now;
+        }
+        // When every buffer sat full during a long encode, the driver dropped what came
+        // after, so even the newest frame is old. All buffers are queued again now: a fresh
+        // frame is at most one frame time away, and waiting for it costs less latency than
+        // encoding this one. Once per call, so odd timestamps cannot stall the stream.
+        const int64_t periodNs = format_.fpsNum > 0
+                                     ? int64_t{1'000'000'000} * format_.fpsDen / format_.fpsNum
+                                     : int64_t{33'000'000};
+        const int64_t staleNs = std::max<int64_t>(3 * periodNs, 100'000'000);
+        if (allowStaleDrop && failure == 0 && now - captured > staleNs) {
+            allowStaleDrop = false;
+            queue(static_cast<uint32_t>(held));
+            ++skipped_;
+            LOG_DEBUG(kModule, "%s: newest frame is %.0f ms old; waiting for a fresh one",
+                      config_.path.c_str(), static_cast<double>(now - captured) / 1e6);
+            return Status::Again;
+        }
+    } else if (!warnedClock_) {
+        warnedClock_ = true;
+        LOG_WARN(kModule,
+                 "%s: the driver's timestamps are not from the monotonic clock; using "
+                 "the time of dequeue for latency",
+                 config_.path.c_str());
+    }
+
+    if (discontinuity_ || !anyFrame_) {
+        sequenceOffset_ = anyFrame_ ? lastOutSequence_ + 1 - heldBuf.sequence : 0;
+    }
+    const Buffer& buf = buffers_[static_cast<size_t>(held)];
+    const auto* base = static_cast<const uint8_t*>(buf.start);
+    FrameView view;
+    for (int p = 0; p < layout_.planeCount; ++p) {
+        view.planes[static_cast<size_t>(p)] = base + layout_.offsets[static_cast<size_t>(p)];
+        view.strides[static_cast<size_t>(p)] = layout_.strides[static_cast<size_t>(p)];
+    }
+    view.bytes = layout_.frameBytes;
+    view.captureNs = captured;
+    view.sequence = sequenceOffset_ + heldBuf.sequence;
+    view.discontinuity = discontinuity_;
+    discontinuity_ = false;
+    anyFrame_ = true;
+    lastOutSequence_ = view.sequence;
+    ++frames_;
+    const uint32_t index = (generation_ << kIndexBits) | static_cast<uint32_t>(held);
+    out = FrameLease(this, index, view);
+    return Status::Ok;
+}
+
+void V4l2Camera::collectStats(StatsReport& report) {
+    report.add("driver_drops", static_cast<int64_t>(driverDrops_ - reportedDrops_));
+    report.add("skipped", static_cast<int64_t>(skipped_ - reportedSkipped_));
+    report.add("reconnects", static_cast<int64_t>(reconnects_ - reportedReconnects_));
+    reportedDrops_ = driverDrops_;
+    reportedSkipped_ = skipped_;
+    reportedReconnects_ = reconnects_;
+}
+
+}  // namespace
+
+std::unique_ptr<FrameSource> openV4l2Camera(const SourceConfig& config) {
+    return std::make_unique<V4l2Camera>(config);
+}
+
+}  // namespace h265direct

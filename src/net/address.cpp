@@ -1,0 +1,157 @@
+#include "net/address.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
+namespace h265direct::net {
+
+namespace {
+
+bool isLiteral(const std::string& host, int family) {
+    unsigned char buf[sizeof(in6_addr)];
+    return inet_pton(family, host.c_str(), buf) == 1;
+}
+
+std::string parsePort(std::string_view text, uint16_t& port) {
+    if (text.empty()) {
+        return "no port given (expected HOST:PORT)";
+    }
+    unsigned long value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') {
+            return "port '" + std::string(text) + "' is not a number 1..65535";
+        }
+        value = value * 10 + static_cast<unsigned long>(c - '0');
+        if (value > 65535) {
+            return "port " + std::string(text) + " is out of range 1..65535";
+        }
+    }
+    if (value == 0) {
+        return "port 0 is out of range 1..65535";
+    }
+    port = static_cast<uint16_t>(value);
+    return {};
+}
+
+}  // namespace
+
+std::string Endpoint::toString() const {
+    const std::string p = std::to_string(port);
+    if (host.find(':') != std::string::npos) {
+        return "[" + host + "]:" + p;
+    }
+    return host + ":" + p;
+}
+
+std::string parseEndpoint(std::string_view text, bool hostOptional, Endpoint& out) {
+    out = Endpoint{};
+    if (text.empty()) {
+        return "empty address";
+    }
+    std::string_view host;
+    std::string_view port;
+    if (text.front() == '[') {
+        const size_t close = text.find(']');
+        if (close == std::string_view::npos) {
+            return "'" + std::string(text) + "': missing ']' after the IPv6 address";
+        }
+        host = text.substr(1, close - 1);
+        const std::string_view rest = text.substr(close + 1);
+        if (rest.empty()) {
+            return "'" + std::string(text) + "': no port given (expected [ADDRESS]:PORT)";
+        }
+        if (rest.front() != ':') {
+            return "'" + std::string(text) + "': expected ':' after ']'";
+        }
+        port = rest.substr(1);
+        if (host.empty()) {
+            return "'" + std::string(text) + "': empty IPv6 address";
+        }
+        if (!isLiteral(std::string(host), AF_INET6)) {
+            return "'" + std::string(host) + "' is not an IPv6 address";
+        }
+    } else {
+        const size_t colon = text.rfind(':');
+        if (colon == std::string_view::npos) {
+            if (hostOptional && text.find_first_not_of("0123456789") == std::string_view::npos) {
+                port = text;  // "-l 5005"
+            } else {
+                return "'" + std::string(text) + "': no port given (expected HOST:PORT)";
+            }
+        } else {
+            host = text.substr(0, colon);
+            port = text.substr(colon + 1);
+            if (host.find(':') != std::string_view::npos) {
+                return "'" + std::string(text) +
+                       "': write IPv6 addresses in brackets, e.g. [::1]:5005";
+            }
+        }
+    }
+    if (host.empty() && !hostOptional) {
+        return "'" + std::string(text) + "': no host given (expected HOST:PORT)";
+    }
+    if (std::string err = parsePort(port, out.port); !err.empty()) {
+        return err;
+    }
+    out.host = std::string(host);
+    out.numeric = out.host.empty() || isLiteral(out.host, AF_INET) || isLiteral(out.host, AF_INET6);
+    return {};
+}
+
+std::string SocketAddress::toString() const {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (family() == AF_INET) {
+        const auto* a = reinterpret_cast<const sockaddr_in*>(&storage);
+        inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
+        return std::string(buf) + ":" + std::to_string(ntohs(a->sin_port));
+    }
+    if (family() == AF_INET6) {
+        const auto* a = reinterpret_cast<const sockaddr_in6*>(&storage);
+        inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
+        return "[" + std::string(buf) + "]:" + std::to_string(ntohs(a->sin6_port));
+    }
+    return "?";
+}
+
+std::string resolveEndpoint(const Endpoint& endpoint, bool passive,
+                            std::vector<SocketAddress>& out) {
+    out.clear();
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags =
+        AI_NUMERICSERV | (passive ? AI_PASSIVE : 0) | (endpoint.numeric ? AI_NUMERICHOST : 0);
+    const std::string port = std::to_string(endpoint.port);
+    addrinfo* list = nullptr;
+    const int rc = getaddrinfo(endpoint.host.empty() ? nullptr : endpoint.host.c_str(),
+                               port.c_str(), &hints, &list);
+    if (rc != 0) {
+        return std::string("cannot resolve '") + endpoint.host + "': " + gai_strerror(rc);
+    }
+    for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
+        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) {
+            continue;
+        }
+        SocketAddress a;
+        std::memcpy(&a.storage, ai->ai_addr, ai->ai_addrlen);
+        a.length = ai->ai_addrlen;
+        bool duplicate = false;
+        for (const SocketAddress& b : out) {
+            duplicate = duplicate || (b.length == a.length &&
+                                      std::memcmp(&b.storage, &a.storage, a.length) == 0);
+        }
+        if (!duplicate) {
+            out.push_back(a);
+        }
+    }
+    freeaddrinfo(list);
+    if (out.empty()) {
+        return "'" + endpoint.host + "' has no IPv4 or IPv6 address";
+    }
+    return {};
+}
+
+}  // namespace h265direct::net

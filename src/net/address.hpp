@@ -1,0 +1,41 @@
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace h265direct::net {
+
+// A parsed -t / -l value: host (empty: any address, listen only) and port.
+struct Endpoint {
+    std::string host;  // name, IPv4 literal or IPv6 literal (without brackets)
+    uint16_t port = 0;
+    bool numeric = false;  // host is an address literal: resolving it needs no lookup
+
+    std::string toString() const;  // "host:port", "[v6]:port", ":port"
+};
+
+// Parses "HOST:PORT", "[IPV6]:PORT", and, when hostOptional, "PORT" or ":PORT". The port is
+// decimal, 1..65535. Returns an empty string on success, else what is wrong (no option name).
+std::string parseEndpoint(std::string_view text, bool hostOptional, Endpoint& out);
+
+struct SocketAddress {
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+
+    int family() const { return storage.ss_family; }
+    const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+    sockaddr* get() { return reinterpret_cast<sockaddr*>(&storage); }
+    std::string toString() const;  // "1.2.3.4:80", "[::1]:80"
+};
+
+// Resolves an endpoint to stream socket addresses (getaddrinfo; blocks for names). passive:
+// for binding, where an empty host means every local address. Returns an empty string on
+// success, else the resolver's message.
+std::string resolveEndpoint(const Endpoint& endpoint, bool passive,
+                            std::vector<SocketAddress>& out);
+
+}  // namespace h265direct::net

@@ -1,0 +1,139 @@
+#include <gtest/gtest.h>
+
+#include <CLI/CLI.hpp>
+
+#include "app/net_options.hpp"
+
+namespace h265direct {
+namespace {
+
+// Parses the arguments with only the network options; returns the error text ("" if none).
+std::string parse(std::vector<std::string> args, NetConfig& config) {
+    CLI::App app{"test"};
+    addNetOptions(app, config);
+    args.insert(args.begin(), "h265direct");
+    std::vector<const char*> argv;
+    for (const auto& a : args) {
+        argv.push_back(a.c_str());
+    }
+    try {
+        app.parse(static_cast<int>(argv.size()), argv.data());
+    } catch (const CLI::ParseError& e) {
+        return e.what();
+    }
+    return {};
+}
+
+TEST(NetOptions, DefaultsAreTheDocumentedOnes) {
+    NetConfig c;
+    ASSERT_EQ(parse({}, c), "");
+    EXPECT_EQ(c.framing, Framing::Length);
+    EXPECT_TRUE(c.connect.empty());
+    EXPECT_TRUE(c.listen.empty());
+    EXPECT_FALSE(c.exitOnDisconnect);
+    EXPECT_EQ(c.peerQueueFrames, 120u);
+    EXPECT_EQ(c.peerQueueBytes, 8u << 20);
+}
+
+TEST(NetOptions, ParsesEveryOption) {
+    NetConfig c;
+    ASSERT_EQ(parse({"-t",
+                     "[::1]:5005",
+                     "-l",
+                     "6000",
+                     "--framing",
+                     "annexb",
+                     "--exit-on-disconnect",
+                     "--queue-frames",
+                     "30",
+                     "--queue-bytes",
+                     "2M",
+                     "--zerocopy",
+                     "auto",
+                     "--zerocopy-min",
+                     "32k",
+                     "--connect-timeout",
+                     "500",
+                     "--reconnect-min",
+                     "100",
+                     "--reconnect-max",
+                     "2000",
+                     "--keyframe-request-interval",
+                     "250",
+                     "--max-peers",
+                     "8",
+                     "--send-buffer",
+                     "64k",
+                     "--keep-encoding",
+                     "--finish-timeout",
+                     "100"},
+                    c),
+              "");
+    EXPECT_EQ(c.connect, "[::1]:5005");
+    EXPECT_EQ(c.listen, "6000");
+    EXPECT_EQ(c.framing, Framing::AnnexB);
+    EXPECT_TRUE(c.exitOnDisconnect);
+    EXPECT_EQ(c.peerQueueFrames, 30u);
+    EXPECT_EQ(c.peerQueueBytes, 2u << 20);
+    EXPECT_EQ(c.zeroCopy, ZeroCopy::Auto);
+    EXPECT_EQ(c.zeroCopyMinBytes, 32u << 10);
+    EXPECT_EQ(c.connectTimeoutMs, 500);
+    EXPECT_EQ(c.reconnectMinMs, 100);
+    EXPECT_EQ(c.reconnectMaxMs, 2000);
+    EXPECT_EQ(c.keyframeRequestIntervalMs, 250);
+    EXPECT_EQ(c.maxPeers, 8);
+    EXPECT_EQ(c.sendBufferBytes, 64u << 10);
+    EXPECT_TRUE(c.keepEncoding);
+    EXPECT_EQ(c.finishTimeoutMs, 100);
+    NetConfig l;
+    ASSERT_EQ(parse({"--target", "cam.example:1", "--listen", "[::]:2", "--zerocopy", "on"}, l),
+              "");
+    EXPECT_EQ(l.zeroCopy, ZeroCopy::On);
+    EXPECT_EQ(l.listen, "[::]:2");
+}
+
+TEST(NetOptions, BadValuesNameTheOptionAndTheReason) {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"-t", "localhost"}, "no port given"},
+        {{"-t", "localhost:0"}, "port 0 is out of range 1..65535"},
+        {{"-t", "localhost:99999"}, "port 99999 is out of range 1..65535"},
+        {{"-t", "5005"}, "no port given"},
+        {{"-t", "::1:5005"}, "brackets"},
+        {{"-l", "0"}, "port 0 is out of range"},
+        {{"-l", "host:"}, "no port given"},
+        {{"--framing", "rtp"}, "--framing"},
+        {{"--zerocopy", "maybe"}, "--zerocopy"},
+        {{"--queue-frames", "1"}, "--queue-frames"},
+        {{"--queue-bytes", "1k"}, "--queue-bytes"},
+        {{"--send-buffer", "100"}, "--send-buffer"},
+        {{"--connect-timeout", "-5"}, "--connect-timeout"},
+        {{"--reconnect-min", "9000"}, "--reconnect-min: 9000 is above --reconnect-max 5000"},
+    };
+    for (const auto& [args, text] : cases) {
+        NetConfig c;
+        const std::string err = parse(args, c);
+        EXPECT_NE(err.find(text), std::string::npos) << args[0] << " " << args[1] << ": " << err;
+        if (args[0] == "-t" || args[0] == "-l") {
+            EXPECT_NE(err.find(args[0] == "-t" ? "--target" : "--listen"), std::string::npos)
+                << err;
+        }
+    }
+}
+
+TEST(NetOptions, HelpListsDefaultsAndRanges) {
+    CLI::App app{"test"};
+    NetConfig c;
+    addNetOptions(app, c);
+    const std::string help = app.help();
+    for (const char* text : {"-t,--target", "-l,--listen", "--framing", "length",
+                             "--exit-on-disconnect", "--queue-frames", "120", "--queue-bytes",
+                             "8MiB", "--zerocopy", "--reconnect-max", "5000", "1..65535"}) {
+        if (std::string(text) == "1..65535") {
+            continue;  // ports are explained in the messages, not the help
+        }
+        EXPECT_NE(help.find(text), std::string::npos) << text << "\n" << help;
+    }
+}
+
+}  // namespace
+}  // namespace h265direct

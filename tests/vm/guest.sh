@@ -1,0 +1,129 @@
+# The VM suite's scenarios, run inside the guest (busybox sh) against vivid's /dev/video0.
+# Host-built programs run from the read-only host root with chroot; results go to /share,
+# one set of files per scenario: NAME.out, NAME.err, NAME.rc (+ the streams it wrote).
+# The host side (vm_results_test.cpp) decodes and checks them; this script only runs things.
+#
+# Settings (guest.env, from the host): H265D_GUEST_BIN (h265direct), H265D_GUEST_PROBE
+# (capture_probe). Both must live outside /tmp: the guest's /host/tmp is its own tmpfs.
+
+. /share/guest.env
+BIN=$H265D_GUEST_BIN
+PROBE=$H265D_GUEST_PROBE
+DEV=/dev/video0
+OUT=/tmp/share            # /share as seen from inside the chroot
+SMALL="-s 320x180"
+
+log() { echo "guest: $*"; echo "$*" >> /share/progress.txt; }
+now() { cut -d' ' -f1 /proc/uptime; }
+
+# run NAME PROGRAM ARGS...: runs a host program in the chroot, keeps its output and status.
+run() {
+    name=$1
+    shift
+    t0=$(now)
+    chroot /host "$@" > /share/$name.out 2> /share/$name.err
+    rc=$?
+    echo $rc > /share/$name.rc
+    log "$name: status $rc after $(echo "$(now) - $t0" | awk '{print $1 - $3}') s"
+}
+v4l2() { chroot /host /usr/bin/v4l2-ctl -d $DEV "$@"; }
+
+# wait_for FILE TEXT COUNT: until FILE has COUNT lines containing TEXT (gives up after 60 s).
+# Used to act on a running h265direct only once it is really streaming: starting a program
+# from the 9p root under software emulation takes seconds, so fixed sleeps would race.
+wait_for() {
+    i=0
+    while :; do
+        n=$(grep -c "$2" "$1" 2>/dev/null)
+        [ "${n:-0}" -ge "$3" ] && return 0
+        i=$((i + 1))
+        [ $i -ge 600 ] && return 1
+        sleep 0.1
+    done
+}
+
+case $BIN in /tmp/*) echo "h265direct must be built outside /tmp" > /share/setup.err; exit 2 ;; esac
+[ -e $DEV ] || { echo "no $DEV" > /share/setup.err; exit 3; }
+chroot /host "$BIN" --version > /share/version.txt 2>&1
+uname -r > /share/kernel.txt
+log "start at $(now) s"
+
+# --list-formats on the real driver.
+run list_formats "$BIN" -d $DEV --list-formats
+
+# Every common camera format end to end, at a small size (software emulation is slow).
+for f in YUYV UYVY NV12 YU12 RGB3; do
+    run fmt_$f "$BIN" -d $DEV --pixel-format $f $SMALL -r 15 --frames 12 -o $OUT/fmt_$f.h265
+done
+
+# The still picture: vivid without its text overlay gives the same colour bars every frame.
+# The driver's own frame (v4l2-ctl) is the reference for the decoded one.
+v4l2 --set-ctrl=osd_text_mode=2
+v4l2 --set-fmt-video=width=320,height=180,pixelformat=YUYV --set-parm=15 \
+    --stream-mmap --stream-count=3 --stream-to=$OUT/still_ref.yuyv > /dev/null 2>&1
+run still "$BIN" -d $DEV --pixel-format YUYV $SMALL -r 15 --frames 8 -b 3000 \
+    -o $OUT/still.h265
+
+# Frames from h265direct's camera source, raw, against v4l2-ctl's in the same formats.
+for f in YUYV UYVY NV12 YU12 RGB3; do
+    v4l2 --set-fmt-video=width=320,height=180,pixelformat=$f --set-parm=15 \
+        --stream-mmap --stream-count=2 --stream-to=$OUT/raw_ref_$f.raw > /dev/null 2>&1
+    run raw_$f "$PROBE" $DEV $f 320x180 15 2 $OUT/raw_$f.raw
+done
+v4l2 --set-ctrl=osd_text_mode=0
+
+# vivid tops out at 25 fps at 640x480: asking 30 is answered with 25, and said so.
+run rate "$BIN" -d $DEV -s 640x480 -r 30 --frames 4 -o $OUT/rate.h265
+
+# A size vivid does not have: an error naming the sizes it has.
+run bad_size "$BIN" -d $DEV -s 800x600 -r 15 --frames 4 -o $OUT/bad_size.h265
+
+# Frames further apart than the frame timeout: reported, the run goes on.
+run timeout "$BIN" -d $DEV $SMALL -r 1 --frame-timeout 300 --frames 4 -o $OUT/timeout.h265
+
+# The device goes away (vivid's error-injection "disconnect" control) and comes back when its
+# last user closes it; h265direct keeps going and resumes with a keyframe.
+# Pulled once two stats lines show frames flowing.
+rm -f /share/loss.err /share/loss_exit.err
+(wait_for /share/loss.err kbps 2; v4l2 --set-ctrl=disconnect=1
+ echo "disconnect status $?" > /share/loss_trigger.txt) &
+run loss "$BIN" -d $DEV $SMALL -r 15 --frames 75 --keyint 1000 -o $OUT/loss.h265
+wait
+(wait_for /share/loss_exit.err kbps 2; v4l2 --set-ctrl=disconnect=1) &
+run loss_exit "$BIN" -d $DEV $SMALL -r 15 --frames 300 --exit-on-device-loss -o $OUT/loss_exit.h265
+wait
+
+# Stream errors (vivid's error injection): one frame flagged damaged (dropped, counted),
+# then a fatal streaming error (the stream is restarted like a returning device).
+rm -f /share/stream_error.err
+(wait_for /share/stream_error.err kbps 2; v4l2 --set-ctrl=inject_v4l2_buf_flag_error=1
+ wait_for /share/stream_error.err kbps 3; v4l2 --set-ctrl=inject_fatal_streaming_error=1) &
+run stream_error "$BIN" -d $DEV $SMALL -r 15 --frames 60 --keyint 1000 --stats-json \
+    -o $OUT/stream_error.h265
+wait
+
+# Encoding slower than the camera: the newest frame is taken, older ones counted as skipped.
+run slow "$BIN" -d $DEV $SMALL -r 60 --preset medium --frames 16 --stats-json \
+    -o $OUT/slow.h265
+run slow_probe "$PROBE" $DEV YUYV 320x180 60 10 $OUT/slow_probe.raw --hold-ms 200 --buffers 16
+
+# Bad devices: in use by another program, not a video device, missing.
+# The holder streams until killed; the device counts as busy once a format change is refused.
+chroot /host /usr/bin/v4l2-ctl -d $DEV --set-fmt-video=width=320,height=180,pixelformat=YUYV \
+    --set-parm=10 --stream-mmap --stream-count=100000 > /dev/null 2>&1 &
+holder=$!
+i=0
+until v4l2 --set-fmt-video=width=320,height=180,pixelformat=YUYV 2>&1 | grep -q -i busy; do
+    i=$((i + 1))
+    [ $i -ge 100 ] && break
+    sleep 0.2
+done
+run busy "$BIN" -d $DEV $SMALL -r 15 --frames 4 -o $OUT/busy.h265
+kill $holder
+wait
+run not_video "$BIN" -d /dev/null $SMALL --frames 4 -o $OUT/not_video.h265
+run missing "$BIN" -d /dev/video9 $SMALL --frames 4 -o $OUT/missing.h265
+run directory "$BIN" -d /dev $SMALL --frames 4 -o $OUT/directory.h265
+
+log "done at $(now) s"
+exit 0
