@@ -792,6 +792,8 @@ def main():
                 # last.
                 order = contenders[rep % len(contenders):] + contenders[:rep % len(contenders)]
                 for c in order:
+                    if c == "prefetch" and mode == "paced":
+                        continue  # a throughput experiment
                     keep = None
                     if rep == 0:
                         keep = os.path.join(args.work, "streams", f"{c}-{inp_name}-{mode}.h265")
