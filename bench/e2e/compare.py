@@ -16,7 +16,7 @@ and WORK/micro/*.json (Google Benchmark output).
 
 Contenders (same input, same settings: ultrafast, zerolatency, same ABR bitrate, same
 keyframe interval, 4:2:0 unless stated; each sends to a receiver in this program over TCP):
-  ref444      bench/e2e/reference.py as the script is written (videoconvert picks Y42B: 4:2:2)
+  ref444      bench/e2e/reference.py as the script is written (videoconvert negotiates Y444)
   refI420     the same with format=I420 forced before x265enc
   gstlaunch   gst-launch-1.0 fdsrc ! rawvideoparse ! videoconvert ! I420 ! x265enc ! h265parse
               ! tcpclientsink sync=false (Annex-B stream, split into access units here)
@@ -73,7 +73,7 @@ INPUTS = {
 MODES = ["paced", "unpaced"]
 CONTENDERS = ["ref444", "refI420", "gstlaunch", "h265direct", "floor"]
 LABELS = {
-    "ref444": "reference script, as written (RExt 4:2:2)",
+    "ref444": "reference script, as written (4:4:4)",
     "refI420": "reference script, I420 forced",
     "gstlaunch": "gst-launch-1.0 + tcpclientsink (I420)",
     "h265direct": "h265direct -t (length framing)",

@@ -9,7 +9,7 @@ with the camera replaced by raw YUYV frames read from stdin.
 Pipeline, as the script builds it (v4l2src replaced by appsrc):
 
     appsrc ! video/x-raw,width=W,height=H,framerate=R/1 ! videoconvert
-      [! video/x-raw,format=I420]   (only with --format I420; as written videoconvert picks Y42B, 4:2:2)
+      [! video/x-raw,format=I420]   (only with --format I420; as written it negotiates Y444)
       ! x265enc bitrate=B tune=zerolatency speed-preset=ultrafast key-int-max=K
       ! h265parse ! appsink name=appsink emit-signals=true max-buffers=1 drop=true
 
@@ -82,10 +82,13 @@ def main():
         f"framerate={args.fps}/1 ! {encode}"
     )
     src = pipeline.get_by_name("src")
+    # The fields v4l2src always sets. interlace-mode matters: without it videoconvert
+    # fixates YUY2 -> x265enc to Y42B (4:2:2); with it, as from a camera, to Y444 (4:4:4).
     src.set_property(
         "caps",
         Gst.Caps.from_string(
-            f"video/x-raw,format=YUY2,width={width},height={height},framerate={args.fps}/1"
+            f"video/x-raw,format=YUY2,width={width},height={height},framerate={args.fps}/1,"
+            "pixel-aspect-ratio=1/1,interlace-mode=progressive"
         ),
     )
     src.set_property("format", Gst.Format.TIME)
