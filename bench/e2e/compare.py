@@ -372,7 +372,9 @@ def run_one(args, name, inp, mode, keep_stream=None):
         with open(keep_stream, "wb") as out:
             for s, e, p in aus:
                 out.write(received[p:e])
+    keys = [is_irap(received, p, e) for _, e, p in aus]
     return {
+        "au_key": keys,
         "contender": name, "input": inp["name"], "mode": mode, "frames_fed": len(feed_t),
         "frames": nframes, "rc": ru.get("status", proc.returncode), "timed_out": timed_out,
         "t_spawn": t_spawn, "t_exit": t_exit, "feed_t": feed_t,
@@ -382,6 +384,17 @@ def run_one(args, name, inp, mode, keep_stream=None):
         "maxrss_kb": ru.get("maxrss_kb", 0),
         "stderr": errpath, "bytes": len(received),
     }
+
+
+def is_irap(buf, start, end):
+    """Whether the first slice of the access unit in buf[start:end] is IDR/CRA/BLA."""
+    i = buf.find(b"\x00\x00\x01", start, end)
+    while 0 <= i < end - 4:
+        t = (buf[i + 3] >> 1) & 0x3F
+        if t < 32:
+            return 16 <= t <= 23
+        i = buf.find(b"\x00\x00\x01", i + 3, end)
+    return False
 
 
 def split_length(buf):
@@ -467,10 +480,13 @@ def figures(raw):
         res[key + "_p99_ms"] = percentile(lat, 99)
         res[key + "_max_ms"] = max(lat)
         if raw["mode"] == "paced":
-            # Keyframes (every KEYINT frames) cost more to encode and send: 1 in 60 frames is
-            # more than 1%, so p99 is a keyframe's latency; show both kinds apart.
-            key_lat = [lat[i - 1] for i in range(KEYINT, n, KEYINT)]
-            other = [lat[i - 1] for i in range(1, n) if i % KEYINT != 0]
+            # Keyframes (IRAP access units, about every KEYINT frames) cost more to encode and
+            # send: 1 in 60 frames is more than 1%, so p99 is a keyframe's latency; show both
+            # kinds apart.
+            keys = raw["au_key"]
+            key_lat = [lat[i - 1] for i in range(1, n) if keys[i]]
+            other = [lat[i - 1] for i in range(1, n) if not keys[i]]
+            res["keyframes"] = sum(1 for i in range(1, n) if keys[i])
             res["lat_key_p50_ms"] = percentile(key_lat, 50)
             res["lat_other_p99_ms"] = percentile(other, 99)
         # Steady CPU: between the chunks that completed the first and the last access unit.
