@@ -10,7 +10,8 @@ reference itself runs under the system python3 with python3-gi).
 
 Options: --build DIR (default build), --work DIR (inputs and results, default
 DIR/bench-e2e), --frames N (300), --reps N (3), --inputs, --modes, --contenders (comma
-lists; defaults: all), --no-micro. It prints one line per run and writes
+lists; defaults: all), --no-micro, --append (add to the runs in results.json), --report-only
+(rewrite results.md from results.json). It prints one line per run and writes
 WORK/results.json (every run's figures), WORK/results.md (the tables of docs/benchmarks.md)
 and WORK/micro/*.json (Google Benchmark output).
 
