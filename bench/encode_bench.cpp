@@ -23,7 +23,7 @@ constexpr int kMaxShift = 64;
 // A camera-like picture: large shapes, gradients and fine noise, larger than the frame so
 // that each frame can show a shifted window of it.
 class MovingTexture {
-  public:
+public:
     MovingTexture(int width, int height)
         : width_(width + kMaxShift),
           height_(height + kMaxShift),
@@ -69,7 +69,7 @@ class MovingTexture {
         }
     }
 
-  private:
+private:
     int width_;
     int height_;
     std::vector<uint8_t> y_, u_, v_;

@@ -17,26 +17,26 @@ struct CameraConfig {
 
 struct SourceConfig {
     SourceKind kind = SourceKind::Pattern;
-    std::string path;        // raw file (--input) or device (-d)
-    uint32_t fourcc = 0;     // --pixel-format; 0 = the source's choice
+    std::string path;     // raw file (--input) or device (-d)
+    uint32_t fourcc = 0;  // --pixel-format; 0 = the source's choice
     int width = 640;
     int height = 480;
     int fpsNum = 30;
     int fpsDen = 1;
-    bool pace = true;        // deliver frames at the frame rate (false: --no-pace)
-    bool loop = false;       // raw file: start again at its end
+    bool pace = true;   // deliver frames at the frame rate (false: --no-pace)
+    bool loop = false;  // raw file: start again at its end
     CameraConfig camera;
 };
 
 struct EncoderConfig {
-    int bitrateKbps = 1000;        // ABR target
-    int vbvMaxrateKbps = 0;        // 0 = no VBV
+    int bitrateKbps = 1000;  // ABR target
+    int vbvMaxrateKbps = 0;  // 0 = no VBV
     int vbvBufsizeKbit = 0;
-    int keyint = 0;                // 0 = about 2 s of frames
+    int keyint = 0;  // 0 = about 2 s of frames
     std::string preset = "ultrafast";
     std::string tune = "zerolatency";
-    int threads = 0;               // x265 pool threads; 0 = x265's choice
-    bool verbose = false;          // let x265 log its own messages
+    int threads = 0;       // x265 pool threads; 0 = x265's choice
+    bool verbose = false;  // let x265 log its own messages
 };
 
 enum class Framing { Length, AnnexB };
@@ -45,8 +45,8 @@ enum class Framing { Length, AnnexB };
 enum class ZeroCopy { Off, On, Auto };
 
 struct NetConfig {
-    std::string connect;           // -t HOST:PORT
-    std::string listen;            // -l [HOST:]PORT
+    std::string connect;  // -t HOST:PORT
+    std::string listen;   // -l [HOST:]PORT
     Framing framing = Framing::Length;
     bool exitOnDisconnect = false;
     size_t peerQueueBytes = 8u << 20;
@@ -64,14 +64,14 @@ struct NetConfig {
 };
 
 struct OutputConfig {
-    std::string file;              // -o FILE; "-" = stdout; empty = none
+    std::string file;  // -o FILE; "-" = stdout; empty = none
     NetConfig net;
 };
 
 struct StatsConfig {
-    bool quiet = false;            // -q: no stats, errors only
-    bool json = false;             // --stats-json: one JSON object per interval
-    bool perFrame = false;         // -v: one line per frame, like the original script
+    bool quiet = false;     // -q: no stats, errors only
+    bool json = false;      // --stats-json: one JSON object per interval
+    bool perFrame = false;  // -v: one line per frame, like the original script
     int intervalMs = 1000;
 };
 
@@ -80,22 +80,22 @@ struct EngineConfig {
     EncoderConfig encoder;
     OutputConfig output;
     StatsConfig stats;
-    uint64_t maxFrames = 0;        // --frames; 0 = no limit
-    double durationSec = 0;        // --duration; 0 = no limit
+    uint64_t maxFrames = 0;  // --frames; 0 = no limit
+    double durationSec = 0;  // --duration; 0 = no limit
 };
 
 // Exit codes of the program (and Engine::run's result).
 enum ExitCode : int {
     kExitOk = 0,
-    kExitFailure = 1,          // a runtime failure not named below
-    kExitUsage = 2,            // a bad option or value
-    kExitInput = 3,            // input missing or unreadable (file, device path)
-    kExitNotCapture = 4,       // the device is not a video capture/streaming device
-    kExitDeviceBusy = 5,       // the device is in use by another process
-    kExitFormat = 6,           // the device cannot give the format, size or rate asked
-    kExitDeviceLost = 7,       // the device went away (with exit-on-device-loss)
-    kExitNetwork = 8,          // a network failure (with exit-on-disconnect)
-    kExitOutput = 9,           // writing the output failed
+    kExitFailure = 1,     // a runtime failure not named below
+    kExitUsage = 2,       // a bad option or value
+    kExitInput = 3,       // input missing or unreadable (file, device path)
+    kExitNotCapture = 4,  // the device is not a video capture/streaming device
+    kExitDeviceBusy = 5,  // the device is in use by another process
+    kExitFormat = 6,      // the device cannot give the format, size or rate asked
+    kExitDeviceLost = 7,  // the device went away (with exit-on-device-loss)
+    kExitNetwork = 8,     // a network failure (with exit-on-disconnect)
+    kExitOutput = 9,      // writing the output failed
 };
 
 }  // namespace h265direct

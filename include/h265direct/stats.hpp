@@ -14,7 +14,7 @@ class StatsReport {
 public:
     using Value = std::variant<int64_t, double, std::string>;
     struct Field {
-        std::string key;    // snake_case, used as the JSON key
+        std::string key;  // snake_case, used as the JSON key
         Value value;
         std::string unit;   // shown in the text line only
         int precision = 0;  // digits after the point for doubles

@@ -75,7 +75,7 @@ void validate(AppOptions& o, const std::string& size, const std::string& rate,
     if (!input.empty()) {
         src.kind = SourceKind::File;
         src.path = input;
-        if (access(input.c_str(), R_OK) != 0) {
+        if (input != "-" && access(input.c_str(), R_OK) != 0) {
             throw UsageError{"--input " + input + ": " + strerror(errno)};
         }
     } else if (pattern) {

@@ -15,7 +15,7 @@
 namespace h265direct {
 
 struct FrameFormat {
-    uint32_t fourcc = 0;   // V4L2 fourcc (V4L2_PIX_FMT_*)
+    uint32_t fourcc = 0;  // V4L2 fourcc (V4L2_PIX_FMT_*)
     int width = 0;
     int height = 0;
     int fpsNum = 30;
@@ -28,10 +28,10 @@ struct FrameFormat {
 struct FrameView {
     std::array<const uint8_t*, 3> planes{};
     std::array<int, 3> strides{};
-    size_t bytes = 0;           // bytes of frame data (all planes)
-    int64_t captureNs = 0;      // CLOCK_MONOTONIC time the frame was produced
-    uint64_t sequence = 0;      // the source's frame counter (gaps = frames lost upstream)
-    bool discontinuity = false; // first frame after the source restarted (device returned)
+    size_t bytes = 0;            // bytes of frame data (all planes)
+    int64_t captureNs = 0;       // CLOCK_MONOTONIC time the frame was produced
+    uint64_t sequence = 0;       // the source's frame counter (gaps = frames lost upstream)
+    bool discontinuity = false;  // first frame after the source restarted (device returned)
 };
 
 class FrameSource;

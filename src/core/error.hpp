@@ -10,12 +10,12 @@ namespace h265direct {
 // Start-up failures (opening, negotiating, configuring): a message for the user and the
 // exit code the program ends with. The frame path does not throw.
 class StartupError : public std::runtime_error {
-  public:
+public:
     StartupError(int exitCode, const std::string& message)
         : std::runtime_error(message), exitCode_(exitCode) {}
     int exitCode() const { return exitCode_; }
 
-  private:
+private:
     int exitCode_;
 };
 

@@ -27,13 +27,13 @@ void logMessage(LogLevel level, const char* module, const char* fmt, ...)
 
 // Lets a repeated message through at most once per interval; counts what it held back.
 class LogThrottle {
-  public:
+public:
     explicit LogThrottle(int64_t intervalNs = 1'000'000'000) : intervalNs_(intervalNs) {}
     // True when the caller should log now; suppressed() then tells how many were held back.
     bool allow();
     uint64_t suppressed() const { return reported_; }
 
-  private:
+private:
     int64_t intervalNs_;
     int64_t last_ = 0;
     bool any_ = false;

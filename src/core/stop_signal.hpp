@@ -10,14 +10,14 @@ namespace h265direct {
 // readable (and stays readable) once stop is requested. Safe from any thread and from a
 // signal handler.
 class StopSignal {
-  public:
+public:
     StopSignal();
     void request();
     bool requested() const { return requested_.load(std::memory_order_acquire); }
     // Add this to a poll set with POLLIN; never read from it.
     int fd() const { return fd_.get(); }
 
-  private:
+private:
     std::atomic<bool> requested_{false};
     UniqueFd fd_;
 };

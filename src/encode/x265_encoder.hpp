@@ -16,7 +16,7 @@ namespace h265direct {
 struct EncodedFrame {
     std::span<const uint8_t> bytes;  // contiguous Annex-B bytes of the access unit
     int64_t pts = 0;
-    bool keyframe = false;           // x265 says IDR/IRAP
+    bool keyframe = false;  // x265 says IDR/IRAP
 };
 
 // libx265, configured for the lowest latency: HEVC Main 4:2:0 8-bit, parameter sets before

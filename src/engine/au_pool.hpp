@@ -12,12 +12,12 @@ namespace h265direct {
 // allocates nothing once warm. A unit returns to the pool when its last reference goes,
 // from whichever thread drops it (a network sink's loop, a library user's callback).
 class AccessUnitPool {
-  public:
+public:
     explicit AccessUnitPool(size_t keepAtMost = 32);
     // A cleared unit, ready to fill. Exclusive to the caller until published as AccessUnitPtr.
     std::shared_ptr<AccessUnit> acquire();
 
-  private:
+private:
     struct State {
         std::mutex mutex;
         std::vector<std::unique_ptr<AccessUnit>> free;

@@ -10,7 +10,7 @@ namespace h265direct {
 // The engine's own per-interval figures: payload bandwidth, fps, frames, keyframes, encode
 // time per frame and capture-to-output latency (p50/p99), plus run totals.
 class FrameStats {
-  public:
+public:
     explicit FrameStats(int64_t startNs);
     void onFrame(size_t payloadBytes, bool keyframe, int64_t encodeNs, int64_t latencyNs);
     // Fills `out` with the interval ending now and starts the next one.
@@ -21,7 +21,7 @@ class FrameStats {
     uint64_t totalFrames() const { return totalFrames_; }
     uint64_t intervalFrames() const { return frames_; }
 
-  private:
+private:
     int64_t startNs_;
     int64_t intervalStartNs_;
     uint64_t bytes_ = 0;

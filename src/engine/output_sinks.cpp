@@ -16,7 +16,7 @@ namespace {
 constexpr const char* kTag = "output";
 
 class FileSink final : public Sink {
-  public:
+public:
     FileSink(UniqueFd owned, int fd, std::string path)
         : owned_(std::move(owned)), fd_(fd), path_(std::move(path)) {}
 
@@ -53,7 +53,7 @@ class FileSink final : public Sink {
 
     int fatalError() const override { return failed_ ? kExitOutput : 0; }
 
-  private:
+private:
     const char* display() const { return path_ == "-" ? "stdout" : path_.c_str(); }
 
     UniqueFd owned_;
@@ -63,13 +63,13 @@ class FileSink final : public Sink {
 };
 
 class CallbackSink final : public Sink {
-  public:
+public:
     explicit CallbackSink(std::function<void(const AccessUnitPtr&)> callback)
         : callback_(std::move(callback)) {}
     const char* name() const override { return "callback"; }
     void consume(const AccessUnitPtr& au) override { callback_(au); }
 
-  private:
+private:
     std::function<void(const AccessUnitPtr&)> callback_;
 };
 

@@ -154,4 +154,18 @@ std::string resolveEndpoint(const Endpoint& endpoint, bool passive,
     return {};
 }
 
+std::string listenAddresses(const Endpoint& endpoint, std::vector<SocketAddress>& out) {
+    if (!endpoint.host.empty()) {
+        return resolveEndpoint(endpoint, true, out);
+    }
+    SocketAddress any6;
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&any6.storage);
+    a6->sin6_family = AF_INET6;
+    a6->sin6_addr = in6addr_any;
+    a6->sin6_port = htons(endpoint.port);
+    any6.length = sizeof(sockaddr_in6);
+    out.push_back(any6);
+    return {};
+}
+
 }  // namespace h265direct::net

@@ -38,4 +38,9 @@ struct SocketAddress {
 std::string resolveEndpoint(const Endpoint& endpoint, bool passive,
                             std::vector<SocketAddress>& out);
 
+// The addresses to listen on: for an endpoint without a host, the IPv6 wildcard (one
+// dual-stack socket takes IPv4 and IPv6 peers); otherwise what the host resolves to.
+// Returns an error message, empty on success.
+std::string listenAddresses(const Endpoint& endpoint, std::vector<SocketAddress>& out);
+
 }  // namespace h265direct::net

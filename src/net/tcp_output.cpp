@@ -217,16 +217,7 @@ void TcpOutput::Impl::setUpServer() {
         throw StartupError(kExitUsage, "-l: " + err);
     }
     std::vector<SocketAddress> binds;
-    if (endpoint.host.empty()) {
-        // One dual-stack socket takes IPv4 and IPv6 receivers.
-        SocketAddress any6;
-        auto* a6 = reinterpret_cast<sockaddr_in6*>(&any6.storage);
-        a6->sin6_family = AF_INET6;
-        a6->sin6_addr = in6addr_any;
-        a6->sin6_port = htons(endpoint.port);
-        any6.length = sizeof(sockaddr_in6);
-        binds.push_back(any6);
-    } else if (std::string err = resolveEndpoint(endpoint, true, binds); !err.empty()) {
+    if (std::string err = listenAddresses(endpoint, binds); !err.empty()) {
         throw StartupError(kExitUsage, "-l: " + err);
     }
     std::string lastError;

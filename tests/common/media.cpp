@@ -11,7 +11,8 @@ ProbeInfo probeHevc(const std::string& path) {
     ProbeInfo info;
     const ProcessResult r =
         runProcess({"ffprobe", "-v", "error", "-f", "hevc", "-count_frames", "-select_streams",
-                    "v:0", "-show_entries", "stream=nb_read_frames,profile,pix_fmt,width,height,color_range,color_space",
+                    "v:0", "-show_entries",
+                    "stream=nb_read_frames,profile,pix_fmt,width,height,color_range,color_space",
                     "-of", "default=noprint_wrappers=1", path});
     if (r.exitCode != 0) {
         info.error = r.err;

@@ -96,7 +96,7 @@ TEST(NalJoin, IrapTypes) {
 }
 
 class NalJoinLayout : public testing::Test {
-  protected:
+protected:
     std::vector<uint8_t> vps = nalBytes(32, {1, 2, 3});
     std::vector<uint8_t> sps = nalBytes(33, {4, 5, 6, 7});
     std::vector<uint8_t> pps = nalBytes(34, {8});

@@ -64,7 +64,7 @@ inline std::vector<uint8_t> unescape(std::span<const uint8_t> data) {
 }
 
 class BitReader {
-  public:
+public:
     explicit BitReader(std::span<const uint8_t> data) : data_(data) {}
     uint32_t bits(int n) {
         uint32_t v = 0;
@@ -94,7 +94,7 @@ class BitReader {
     }
     bool overrun() const { return overrun_ || pos_ > data_.size() * 8; }
 
-  private:
+private:
     std::span<const uint8_t> data_;
     size_t pos_ = 0;
     bool overrun_ = false;

@@ -268,3 +268,22 @@ TEST(EncodePath, StatsLinesEverySecond) {
     ASSERT_EQ(quiet.exitCode, 0);
     EXPECT_EQ(quiet.err, "");
 }
+
+TEST(EncodePath, RawFramesFromStdin) {
+    requireTools();
+    TempDir dir;
+    const Bars bars = makeBars(320, 240);
+    const std::string in = dir.file("bars.yuyv");
+    std::vector<uint8_t> five;
+    for (int i = 0; i < 5; ++i) {
+        five.insert(five.end(), bars.yuyv.begin(), bars.yuyv.end());
+    }
+    writeFile(in, five.data(), five.size());
+    const std::string out = dir.file("stdin.h265");
+    const ProcessResult r = runShell(
+        "'" + binaryPath() + "' --input - --pixel-format YUYV -s 320x240 --no-pace -q -o '" + out +
+        "' < '" + in + "'");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const ProbeInfo info = probeHevc(out);
+    EXPECT_EQ(info.frames, 5) << info.error;
+}

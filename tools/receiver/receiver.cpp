@@ -228,15 +228,7 @@ int Receiver::listenLoop() {
         return kExitUsage;
     }
     std::vector<net::SocketAddress> addrs;
-    if (ep.host.empty()) {
-        net::SocketAddress a;
-        auto* a6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
-        a6->sin6_family = AF_INET6;
-        a6->sin6_addr = in6addr_any;
-        a6->sin6_port = htons(ep.port);
-        a.length = sizeof(sockaddr_in6);
-        addrs.push_back(a);
-    } else if (std::string err = net::resolveEndpoint(ep, true, addrs); !err.empty()) {
+    if (std::string err = net::listenAddresses(ep, addrs); !err.empty()) {
         fprintf(stderr, "h265direct-receiver: -l: %s\n", err.c_str());
         return kExitUsage;
     }
