@@ -21,7 +21,7 @@ keyframe interval, 4:2:0 unless stated; each sends to a receiver in this program
   refI420     the same with format=I420 forced before x265enc
   gstlaunch   gst-launch-1.0 fdsrc ! rawvideoparse ! videoconvert ! I420 ! x265enc ! h265parse
               ! tcpclientsink sync=false (Annex-B stream, split into access units here)
-  h265direct  h265direct --input /dev/stdin --no-pace -t 127.0.0.1:PORT (length framing)
+  h265direct  h265direct --input - --no-pace -t 127.0.0.1:PORT (length framing)
   floor       build/bench/x265_floor: libx265 alone on pre-converted I420, length framing
   prefetch    (only on request) the floor with a thread reading the next frame meanwhile
 
@@ -164,7 +164,7 @@ def contender_cmd(args, name, inp, mode, port):
                "host=127.0.0.1", f"port={port}", "sync=false"]
         return cmd, inp["yuyv"], "annexb", "tcp"
     if name == "h265direct":
-        cmd = [os.path.join(args.build, "h265direct"), "--input", "/dev/stdin",
+        cmd = [os.path.join(args.build, "h265direct"), "--input", "-",
                "--pixel-format", "YUYV", "-s", size, "-r", str(FPS), "--no-pace", "-b", str(b),
                "--keyint", str(KEYINT), "-q"]
         if args.h265direct_stdout:
