@@ -542,6 +542,11 @@ METRICS = [
 ]
 
 
+def metrics_for(mode):
+    """Unpaced runs have no latency (frames queue in the pipe)."""
+    return [m for m in METRICS if mode == "paced" or not m[0].startswith("lat")]
+
+
 def fmt(v, f):
     return "–" if v is None else f.format(v)
 
@@ -558,17 +563,18 @@ def tables(results, args):
         groups.setdefault((r["input"], r["mode"]), []).append(r)
     for (inp, mode), runs in sorted(groups.items(), key=lambda kv: (list(INPUTS).index(kv[0][0]), MODES.index(kv[0][1]))):
         reps = sorted({r["rep"] for r in runs})
+        metrics = metrics_for(mode)
         lines.append(f"\n#### {inp}, {mode} ({INPUTS[inp][1]}x{INPUTS[inp][2]}, "
                      f"{BITRATE[INPUTS[inp][2]]} kbit/s, keyint {KEYINT}, {args.frames} frames, "
                      f"median of {len(reps)})\n")
         names = [c for c in CONTENDERS + EXTRA_CONTENDERS
                  if any(r["contender"] == c for r in runs)]
-        lines.append("| contender | " + " | ".join(m[1] for m in METRICS) + " |")
-        lines.append("|---|" + "---|" * len(METRICS))
+        lines.append("| contender | " + " | ".join(m[1] for m in metrics) + " |")
+        lines.append("|---|" + "---|" * len(metrics))
         by = {(r["contender"], r["rep"]): r for r in runs}
         for c in names:
             cells = []
-            for key, _, f in METRICS:
+            for key, _, f in metrics:
                 cells.append(fmt(median_or_none([by[(c, k)].get(key) for k in reps
                                                  if (c, k) in by]), f))
             bad = [r for r in runs if r["contender"] == c and (r["rc"] != 0 or r["timed_out"]
@@ -579,13 +585,13 @@ def tables(results, args):
             if base not in names:
                 continue
             lines.append(f"\nRatios to {LABELS[base]}, same run (median over repetitions):\n")
-            lines.append("| contender | " + " | ".join(m[1] for m in METRICS) + " |")
-            lines.append("|---|" + "---|" * len(METRICS))
+            lines.append("| contender | " + " | ".join(m[1] for m in metrics) + " |")
+            lines.append("|---|" + "---|" * len(metrics))
             for c in names:
                 if c == base:
                     continue
                 cells = []
-                for key, _, _ in METRICS:
+                for key, _, _ in metrics:
                     ratios = []
                     for k in reps:
                         a, b = by.get((c, k), {}).get(key), by.get((base, k), {}).get(key)
