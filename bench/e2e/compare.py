@@ -11,7 +11,8 @@ reference itself runs under the system python3 with python3-gi).
 Options: --build DIR (default build), --work DIR (inputs and results, default
 DIR/bench-e2e), --frames N (300), --reps N (3), --inputs, --modes, --contenders (comma
 lists; defaults: all), --no-micro, --append (add to the runs in results.json), --report-only
-(rewrite results.md from results.json). It prints one line per run and writes
+(rewrite results.md from results.json), --self-test (check the stream splitting against
+ffprobe). It prints one line per run and writes
 WORK/results.json (every run's figures), WORK/results.md (the tables of docs/benchmarks.md)
 and WORK/micro/*.json (Google Benchmark output).
 
@@ -742,6 +743,52 @@ def probe(path):
     return r.stdout.strip() or r.stderr.strip()[-200:]
 
 
+def self_test(args):
+    """Checks the stream splitting and the statistics against ffmpeg/ffprobe."""
+    os.makedirs(args.work, exist_ok=True)
+    path = os.path.join(args.work, "selftest.h265")
+    run_checked(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                 "testsrc2=size=320x240:rate=30", "-frames:v", "45", "-c:v", "libx265",
+                 "-x265-params", "log-level=error:keyint=20:repeat-headers=1", "-f", "hevc", path])
+    with open(path, "rb") as f:
+        buf = f.read()
+    r = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "packet=size,flags",
+                        "-of", "csv=p=0", "-f", "hevc", path], capture_output=True, text=True)
+    packets = [line.split(",") for line in r.stdout.split()]
+    expected = len(packets)
+    expected_keys = [i for i, (_, flags) in enumerate(packets) if "K" in flags]
+    aus = split_annexb(buf)
+    failures = []
+    if len(aus) != expected:
+        failures.append(f"Annex-B split: {len(aus)} access units, ffprobe counts {expected}")
+    if b"".join(buf[p:e] for _, e, p in aus) != buf[aus[0][0]:]:
+        failures.append("Annex-B split: the access units do not tile the stream")
+    keys = [is_irap(buf, p, e) for _, e, p in aus]
+    if [i for i, k in enumerate(keys) if k] != expected_keys:
+        failures.append(f"keyframes at {[i for i, k in enumerate(keys) if k]}, ffprobe says "
+                        f"{expected_keys}")
+    # FFmpeg's parser gives the zero_byte of a 4-byte start code to the access unit before
+    # it; here it belongs to the one it starts (as in the Annex-B syntax). Same totals, and
+    # every access unit between the first and the last the same size.
+    sizes = [e - p for _, e, p in aus]
+    theirs = [int(size) for size, _ in packets]
+    if sizes[1:-1] != theirs[1:-1] or sum(sizes) != sum(theirs):
+        failures.append("access unit sizes differ from ffprobe's packet sizes")
+    framed = b"".join(len(buf[p:e]).to_bytes(4, "big") + buf[p:e] for _, e, p in aus)
+    back = split_length(framed + b"\x00\x00")  # a trailing partial prefix is ignored
+    if [framed[p:e] for _, e, p in back] != [buf[p:e] for _, e, p in aus]:
+        failures.append("length split does not give the access units back")
+    if percentile(list(range(1, 101)), 50) != 50 or percentile(list(range(1, 101)), 99) != 99:
+        failures.append("nearest-rank percentile")
+    if percentile([5.0], 99) != 5.0:
+        failures.append("percentile of one value")
+    for f in failures:
+        log("FAIL " + f)
+    log(f"self-test: {len(aus)} access units, {sum(keys)} keyframes, "
+        f"{'failed' if failures else 'ok'}")
+    return 1 if failures else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description="h265direct end-to-end comparison",
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -757,6 +804,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="60 frames, 1 repetition")
     ap.add_argument("--no-micro", action="store_true")
     ap.add_argument("--micro-only", action="store_true")
+    ap.add_argument("--self-test", action="store_true",
+                    help="check the stream splitting against ffprobe and exit")
     ap.add_argument("--append", action="store_true",
                     help="add to the runs already in results.json (same --frames)")
     ap.add_argument("--report-only", action="store_true",
@@ -770,6 +819,8 @@ def main():
     args.work = os.path.abspath(args.work or os.path.join(args.build, "bench-e2e"))
     os.makedirs(args.work, exist_ok=True)
 
+    if args.self_test:
+        return self_test(args)
     if not args.report_only:
         ensure_built(args)
     micro = {}
