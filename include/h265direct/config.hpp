@@ -82,6 +82,9 @@ struct EngineConfig {
     StatsConfig stats;
     uint64_t maxFrames = 0;  // --frames; 0 = no limit
     double durationSec = 0;  // --duration; 0 = no limit
+    // Convert (and read) the next frame on a second thread while the current one encodes,
+    // when the source needs converting (--no-convert-thread: on the engine thread).
+    bool convertThread = true;
 };
 
 // Exit codes of the program (and Engine::run's result).

@@ -208,6 +208,10 @@ int parseOptions(int argc, char** argv, AppOptions& o) {
         ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 40));
     runGroup->add_option("--duration", cfg.durationSec, "Stop after S seconds (0 = no limit)")
         ->check(CLI::Range(0.0, 1e9));
+    bool noConvertThread = false;
+    runGroup->add_flag("--no-convert-thread", noConvertThread,
+                       "Convert each frame on the encoding thread instead of a second thread "
+                       "working one frame ahead");
     runGroup->add_flag("--stats-json", cfg.stats.json,
                        "Per-second stats as one JSON object per line (stderr)");
     runGroup->add_flag("-v,--verbose", o.verbosity,
@@ -218,6 +222,9 @@ int parseOptions(int argc, char** argv, AppOptions& o) {
         app.parse(argc, argv);
         if (noPace) {
             cfg.source.pace = false;
+        }
+        if (noConvertThread) {
+            cfg.convertThread = false;
         }
         validate(o, size, rate, pixelFormat, pattern, device, input);
     } catch (const CLI::CallForHelp& e) {

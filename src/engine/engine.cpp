@@ -17,6 +17,7 @@
 #include "core/stop_signal.hpp"
 #include "encode/x265_encoder.hpp"
 #include "engine/au_pool.hpp"
+#include "engine/convert_ahead.hpp"
 #include "engine/frame_stats.hpp"
 #include "engine/output_sinks.hpp"
 #include "h265direct/annexb.hpp"
@@ -52,6 +53,8 @@ struct Engine::Impl {
     // Live state of one run.
     std::unique_ptr<FrameSource> source;
     std::unique_ptr<X265Encoder> encoder;
+    std::unique_ptr<Converter> converter;
+    std::unique_ptr<ConvertAhead> convertAhead;  // uses source and converter: reset first
     std::vector<std::unique_ptr<Sink>> sinks;
     AccessUnitPool pool;
     std::unique_ptr<FrameStats> stats;
@@ -138,15 +141,23 @@ bool Engine::Impl::publish(const EncodedFrame& frame, int64_t captureNs, int64_t
 void Engine::Impl::emitStats(int64_t now) {
     StatsReport report;
     stats->report(now, report);
-    source->collectStats(report);
+    uint64_t shortTotal = shortFrames;
+    uint64_t idleTotal = idleFrames;
+    if (convertAhead) {
+        convertAhead->collectStats(report);
+        shortTotal += convertAhead->shortFrames();
+        idleTotal += convertAhead->idleFrames();
+    } else {
+        source->collectStats(report);
+    }
     for (auto& sink : sinks) {
         sink->collectStats(report);
     }
-    if (shortFrames > 0) {
-        report.add("short_frames", static_cast<int64_t>(shortFrames));
+    if (shortTotal > 0) {
+        report.add("short_frames", static_cast<int64_t>(shortTotal));
     }
-    if (idleFrames > 0) {
-        report.add("idle_frames", static_cast<int64_t>(idleFrames));
+    if (idleTotal > 0) {
+        report.add("idle_frames", static_cast<int64_t>(idleTotal));
     }
     if (statsCallback) {
         statsCallback(report);
@@ -190,8 +201,11 @@ int Engine::Impl::run() {
     shortFrames = 0;
     idleFrames = 0;
     sinks.clear();
-    std::unique_ptr<Converter> converter;
+    std::vector<std::unique_ptr<Sink>> networkSinks;
     try {
+        // Bad addresses are the cheapest mistakes to find: before the camera is opened.
+        networkSinks =
+            makeNetworkSinks(config.output.net, [this] { keyframeRequested.store(true); });
         source = openSource(config.source);
         format = source->format();
         converter = std::make_unique<Converter>(format);
@@ -200,8 +214,7 @@ int Engine::Impl::run() {
         if (!config.output.file.empty()) {
             sinks.push_back(makeFileSink(config.output.file));
         }
-        for (auto& sink :
-             makeNetworkSinks(config.output.net, [this] { keyframeRequested.store(true); })) {
+        for (auto& sink : networkSinks) {
             sinks.push_back(std::move(sink));
         }
         for (auto& sink : extraSinks) {
@@ -215,6 +228,16 @@ int Engine::Impl::run() {
         return failAtStart(e.exitCode(), e.what());
     } catch (const std::exception& e) {
         return failAtStart(kExitFailure, e.what());
+    }
+
+    const bool live = config.source.kind == SourceKind::Camera || config.source.pace;
+    if (!converter->passThrough() && config.convertThread) {
+        try {
+            convertAhead = std::make_unique<ConvertAhead>(*source, *converter, format.width,
+                                                          format.height, live);
+        } catch (const std::exception& e) {
+            return failAtStart(kExitFailure, e.what());
+        }
     }
 
     LOG_INFO(kTag, "source: %s", source->describe().c_str());
@@ -255,8 +278,18 @@ int Engine::Impl::run() {
         if (endNs > 0 && monotonicNs() >= endNs) {
             break;
         }
+        bool wanted = sinks.empty();
+        for (auto& sink : sinks) {
+            wanted = wanted || sink->wantsFrames();
+        }
+        if (convertAhead) {
+            convertAhead->setPaused(!wanted);
+        }
+        // The next frame: converted ahead on the stage's thread, or captured here.
         FrameLease lease;
-        const Status st = source->next(lease, stop);
+        ConvertAhead::Picture picture;
+        const Status st =
+            convertAhead ? (picture = convertAhead->take(stop)).status : source->next(lease, stop);
         if (st == Status::Again) {
             tickStats(monotonicNs());
             continue;
@@ -272,31 +305,34 @@ int Engine::Impl::run() {
             exitCode = fail(kExitFailure, "capture failed");
             break;
         }
-        {
-            bool wanted = sinks.empty();
-            for (auto& sink : sinks) {
-                wanted = wanted || sink->wantsFrames();
+        if (!wanted) {
+            // No receiver: the frame is not encoded (counted).
+            ++idleFrames;
+            if (convertAhead) {
+                convertAhead->giveBack(picture.slot);
             }
-            if (!wanted) {
-                ++idleFrames;
-                tickStats(monotonicNs());
-                continue;
-            }
+            tickStats(monotonicNs());
+            continue;
         }
-        const FrameView& view = lease.view();
-        if (view.discontinuity || keyframeRequested.exchange(false, std::memory_order_relaxed)) {
+        const bool discontinuity =
+            convertAhead ? picture.discontinuity : lease.view().discontinuity;
+        if (discontinuity || keyframeRequested.exchange(false, std::memory_order_relaxed)) {
             encoder->requestKeyframe();
         }
-        const int64_t captureNs = view.captureNs;
+        const int64_t captureNs = convertAhead ? picture.captureNs : lease.view().captureNs;
         const int64_t encodeStart = monotonicNs();
         EncodedFrame out;
         Status es;
-        if (converter->passThrough()) {
+        if (convertAhead) {
+            es = encoder->encode(pts, out, picture.planes);
+            convertAhead->giveBack(picture.slot);
+        } else if (converter->passThrough()) {
             // x265 copies the picture inside encode(): the buffer goes back right after.
-            const I420Planes planes = converter->passThroughPlanes(view);
+            const I420Planes planes = converter->passThroughPlanes(lease.view());
             es = encoder->encode(pts, out, &planes);
             lease.release();
         } else {
+            const FrameView& view = lease.view();
             if (converter->convert(view, encoder->inputPlanes()) != Status::Ok) {
                 ++shortFrames;
                 if (shortThrottle.allow()) {
@@ -356,8 +392,10 @@ int Engine::Impl::run() {
         emitStats(now);
     }
     emitTotals(now);
+    convertAhead.reset();
     sinks.clear();
     encoder.reset();
+    converter.reset();
     source.reset();
     return exitCode;
 }

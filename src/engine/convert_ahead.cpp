@@ -1,0 +1,197 @@
+#include "engine/convert_ahead.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "core/log.hpp"
+
+namespace h265direct {
+namespace {
+constexpr const char* kTag = "engine";
+constexpr size_t kAlign = 64;
+
+size_t alignUp(size_t n) {
+    return (n + kAlign - 1) / kAlign * kAlign;
+}
+}  // namespace
+
+ConvertAhead::ConvertAhead(FrameSource& source, Converter& converter, int width, int height,
+                           bool live)
+    : source_(source), converter_(converter), live_(live) {
+    readyFd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!readyFd_) {
+        throw std::system_error(errno, std::generic_category(), "eventfd");
+    }
+    const int strideY = static_cast<int>(alignUp(static_cast<size_t>(width)));
+    const int strideC = static_cast<int>(alignUp(static_cast<size_t>(width / 2)));
+    const size_t ySize = alignUp(static_cast<size_t>(strideY) * height);
+    const size_t cSize = alignUp(static_cast<size_t>(strideC) * (height / 2));
+    const size_t slotSize = ySize + 2 * cSize;
+    memory_.reset(new uint8_t[slotSize * kSlots + kAlign]);
+    auto base = reinterpret_cast<uintptr_t>(memory_.get());
+    uint8_t* p = memory_.get() + (alignUp(base) - base);
+    for (int i = 0; i < kSlots; ++i) {
+        planes_[i] = {p, p + ySize, p + ySize + cSize, strideY, strideC, strideC};
+        p += slotSize;
+        free_.push_back(i);
+    }
+    worker_ = std::thread([this] { run(); });
+}
+
+ConvertAhead::~ConvertAhead() {
+    workerStop_.request();
+    {
+        std::lock_guard lock(mutex_);
+        slotFreed_.notify_all();
+    }
+    worker_.join();
+}
+
+void ConvertAhead::run() {
+    for (;;) {
+        FrameLease lease;
+        const Status st = source_.next(lease, workerStop_);
+        {
+            std::lock_guard lock(mutex_);
+            if (sourceStatsWanted_) {
+                sourceStats_.clear();
+                source_.collectStats(sourceStats_);
+                sourceStatsWanted_ = false;
+            }
+        }
+        const uint64_t one = 1;
+        if (st == Status::Again) {
+            // No frame in the source's timeout: let the engine report on time all the same.
+            [[maybe_unused]] ssize_t n = ::write(readyFd_.get(), &one, sizeof one);
+            continue;
+        }
+        if (st != Status::Ok) {
+            std::lock_guard lock(mutex_);
+            ended_ = true;
+            endStatus_ = st;
+            [[maybe_unused]] ssize_t n = ::write(readyFd_.get(), &one, sizeof one);
+            return;
+        }
+        if (paused_.load(std::memory_order_relaxed)) {
+            {
+                std::lock_guard lock(mutex_);
+                ++idleFrames_;
+            }
+            // Wake the engine so that it sees when a receiver wants frames again.
+            [[maybe_unused]] ssize_t n = ::write(readyFd_.get(), &one, sizeof one);
+            continue;
+        }
+        int slot = -1;
+        {
+            std::unique_lock lock(mutex_);
+            slotFreed_.wait(lock, [&] { return !free_.empty() || workerStop_.requested(); });
+            if (workerStop_.requested()) {
+                return;
+            }
+            slot = free_.back();
+            free_.pop_back();
+        }
+        const FrameView& view = lease.view();
+        const bool converted = converter_.convert(view, planes_[slot]) == Status::Ok;
+        Picture& meta = meta_[slot];
+        meta = Picture{Status::Ok,    &planes_[slot],     view.captureNs,
+                       view.sequence, view.discontinuity, slot};
+        // The capture buffer goes back to the driver before the picture waits for the encoder.
+        lease.release();
+        std::lock_guard lock(mutex_);
+        if (!converted) {
+            ++shortFrames_;
+            free_.push_back(slot);
+            continue;
+        }
+        if (live_) {
+            // Newest frame wins: one picture waiting at most, so latency stays bounded.
+            while (!ready_.empty()) {
+                const int old = ready_.front();
+                ready_.pop_front();
+                meta.discontinuity = meta.discontinuity || meta_[old].discontinuity;
+                free_.push_back(old);
+                ++skipped_;
+            }
+        }
+        ready_.push_back(slot);
+        [[maybe_unused]] ssize_t n = ::write(readyFd_.get(), &one, sizeof one);
+    }
+}
+
+ConvertAhead::Picture ConvertAhead::take(const StopSignal& stop) {
+    // Drain the wake-up count before looking: a picture pushed after the look writes the
+    // eventfd again, so the poll below cannot sleep through it.
+    uint64_t drained = 0;
+    [[maybe_unused]] ssize_t n = ::read(readyFd_.get(), &drained, sizeof drained);
+    for (bool waited = false;; waited = true) {
+        {
+            std::lock_guard lock(mutex_);
+            if (!ready_.empty()) {
+                const int slot = ready_.front();
+                ready_.pop_front();
+                return meta_[slot];
+            }
+            if (ended_) {
+                return Picture{endStatus_};
+            }
+        }
+        if (stop.requested()) {
+            return Picture{Status::Stopped};
+        }
+        if (waited) {
+            // Woken with nothing to take (a source timeout, a frame left unconverted).
+            return Picture{Status::Again};
+        }
+        pollfd fds[2] = {{readyFd_.get(), POLLIN, 0}, {stop.fd(), POLLIN, 0}};
+        if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+            LOG_ERROR(kTag, "poll: %s", strerror(errno));
+            return Picture{Status::Error};
+        }
+        n = ::read(readyFd_.get(), &drained, sizeof drained);
+    }
+}
+
+void ConvertAhead::giveBack(int slot) {
+    std::lock_guard lock(mutex_);
+    free_.push_back(slot);
+    slotFreed_.notify_one();
+}
+
+void ConvertAhead::collectStats(StatsReport& report) {
+    std::lock_guard lock(mutex_);
+    for (const StatsReport::Field& f : sourceStats_.fields()) {
+        if (f.key == "skipped" && std::holds_alternative<int64_t>(f.value)) {
+            continue;  // merged with this stage's own below
+        }
+        report.add(f);
+    }
+    int64_t skipped = static_cast<int64_t>(skipped_);
+    if (const auto* f = sourceStats_.find("skipped");
+        f != nullptr && std::holds_alternative<int64_t>(f->value)) {
+        skipped += std::get<int64_t>(f->value);
+    }
+    skipped_ = 0;
+    if (live_ || skipped > 0) {
+        report.add("skipped", skipped);
+    }
+    sourceStats_.clear();
+    sourceStatsWanted_ = true;
+}
+
+uint64_t ConvertAhead::shortFrames() {
+    std::lock_guard lock(mutex_);
+    return shortFrames_;
+}
+
+uint64_t ConvertAhead::idleFrames() {
+    std::lock_guard lock(mutex_);
+    return idleFrames_;
+}
+
+}  // namespace h265direct
