@@ -472,6 +472,7 @@ def figures(raw):
            "timed_out": raw["timed_out"]}
     cpu = raw["utime"] + raw["stime"]
     res["cpu_ms_per_frame"] = cpu * 1000 / max(1, raw["frames"])
+    res["sys_ms_per_frame"] = raw["stime"] * 1000 / max(1, raw["frames"])
     res["rss_mb"] = raw["maxrss_kb"] / 1024
     res["ttfb_ms"] = (ct[0] - raw["t_spawn"]) / 1e6 if ct else None
     if n >= 2:
@@ -537,6 +538,7 @@ METRICS = [
     ("fps", "fps", "{:.0f}"),
     ("cpu_ms_per_frame", "CPU ms/frame", "{:.2f}"),
     ("cpu_steady_ms_per_frame", "CPU steady ms/frame", "{:.2f}"),
+    ("sys_ms_per_frame", "of which system ms/frame", "{:.2f}"),
     ("rss_mb", "peak RSS MB", "{:.0f}"),
     ("ttfb_ms", "first byte ms", "{:.0f}"),
     ("kbps", "kbit/s", "{:.0f}"),
