@@ -29,9 +29,9 @@ keyframe interval, 4:2:0 unless stated; each sends to a receiver in this program
 
 Method (docs/benchmarks.md explains it at length):
 - Inputs are made once: raw YUYV clips with motion (ffmpeg testsrc2, rotating, with temporal
-  noise) at 640x480 and 1280x720, and h265direct's own test pattern (build/bench/dump_pattern,
+  noise) at 640x480 and 1280x720, and h265direct's own test pattern (build/bench/dump_frames,
   the engine's pattern source) at both sizes; the floor reads the same frames converted to
-  I420 beforehand.
+  I420 beforehand by the engine's own converter (dump_frames --i420).
 - A feeder (this program) writes the raw frames into a pipe that is the contender's stdin
   and records, on CLOCK_MONOTONIC, when it starts writing each frame. Frame 0 is written at
   start; "paced" then waits for the first byte at the receiver and writes frame i at
@@ -98,6 +98,7 @@ def log(msg):
 def make_inputs(args, names):
     os.makedirs(args.work, exist_ok=True)
     made = {}
+    tool = os.path.join(args.build, "bench", "dump_frames")
     for name in names:
         kind, w, h = INPUTS[name]
         yuyv = os.path.join(args.work, f"{name}-{args.frames}.yuyv")
@@ -113,18 +114,16 @@ def make_inputs(args, names):
                              "-frames:v", str(args.frames), "-pix_fmt", "yuyv422",
                              "-f", "rawvideo", tmp])
             else:
-                tool = os.path.join(args.build, "bench", "dump_pattern")
-                if not os.path.exists(tool):
-                    sys.exit(f"{tool} is missing: build the project first "
-                             "(cmake --build build -j2)")
                 with open(tmp, "wb") as out:
                     run_checked([tool, "-s", f"{w}x{h}", "-f", "YUYV", "-n", str(args.frames)],
                                 stdout=out)
             os.rename(tmp, yuyv)
         if not os.path.exists(i420):
-            run_checked(["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuyv422",
-                         "-s", f"{w}x{h}", "-r", str(FPS), "-i", yuyv, "-pix_fmt", "yuv420p",
-                         "-f", "rawvideo", i420 + ".tmp"])
+            # The engine's own converter, so that the floor encodes the very pictures
+            # h265direct gives x265.
+            with open(i420 + ".tmp", "wb") as out:
+                run_checked([tool, "-s", f"{w}x{h}", "-f", "YUYV", "-n", str(args.frames),
+                             "--input", yuyv, "--i420"], stdout=out)
             os.rename(i420 + ".tmp", i420)
         made[name] = {"name": name, "kind": kind, "width": w, "height": h, "yuyv": yuyv,
                       "i420": i420, "bitrate": BITRATE[h]}
@@ -734,7 +733,7 @@ def machine_info():
 
 def ensure_built(args):
     needed = [os.path.join(args.build, "h265direct")] + [
-        os.path.join(args.build, "bench", t) for t in ("x265_floor", "rusage_exec", "dump_pattern")]
+        os.path.join(args.build, "bench", t) for t in ("x265_floor", "rusage_exec", "dump_frames")]
     if all(os.path.exists(p) for p in needed):
         return
     log(f"building in {args.build} (Release-like RelWithDebInfo, no tests)")
