@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <vector>
 
 #include "core/error.hpp"
@@ -83,8 +84,13 @@ struct X265Encoder::Impl {
     EncoderPtr encoder{nullptr, EncoderClose{nullptr}};
     PicturePtr picIn{nullptr, PictureFree{nullptr}};
     PicturePtr picOut{nullptr, PictureFree{nullptr}};
+    // The encoder's own input picture, made on first use: with pass-through or the
+    // convert-ahead stage, x265 reads other buffers and this memory is never needed.
     std::unique_ptr<uint8_t, AlignedFree> planeMemory;
     I420Planes planes;
+    int width = 0;
+    int height = 0;
+    void allocatePlanes();
     // Only used if x265 ever hands back NAL payloads that are not back to back.
     std::vector<uint8_t> gathered;
     bool flushing = false;
@@ -266,20 +272,8 @@ X265Encoder::X265Encoder(const EncoderConfig& config, int width, int height, int
     m.api->picture_init(p, m.picIn.get());
     m.api->picture_init(p, m.picOut.get());
 
-    int strideY = alignUp(width, kPlaneAlign);
-    int strideC = alignUp(width / 2, kPlaneAlign);
-    size_t sizeY = static_cast<size_t>(strideY) * static_cast<size_t>(height);
-    size_t sizeC = static_cast<size_t>(strideC) * static_cast<size_t>(height / 2);
-    size_t total = sizeY + 2 * sizeC;
-    m.planeMemory.reset(static_cast<uint8_t*>(std::aligned_alloc(kPlaneAlign, total)));
-    if (!m.planeMemory) {
-        throw StartupError(kExitFailure, "x265: out of memory for the input picture");
-    }
-    uint8_t* base = m.planeMemory.get();
-    // Black until the first frame is converted in.
-    std::memset(base, 16, sizeY);
-    std::memset(base + sizeY, 128, 2 * sizeC);
-    m.planes = I420Planes{base, base + sizeY, base + sizeY + sizeC, strideY, strideC, strideC};
+    m.width = width;
+    m.height = height;
 
     std::string rc = "abr " + std::to_string(config.bitrateKbps) + " kbit/s";
     if (maxrate > 0) {
@@ -294,7 +288,27 @@ X265Encoder::X265Encoder(const EncoderConfig& config, int width, int height, int
 
 X265Encoder::~X265Encoder() = default;
 
-const I420Planes& X265Encoder::inputPlanes() const {
+void X265Encoder::Impl::allocatePlanes() {
+    const int strideY = alignUp(width, kPlaneAlign);
+    const int strideC = alignUp(width / 2, kPlaneAlign);
+    const size_t sizeY = static_cast<size_t>(strideY) * static_cast<size_t>(height);
+    const size_t sizeC = static_cast<size_t>(strideC) * static_cast<size_t>(height / 2);
+    const size_t total = sizeY + 2 * sizeC;
+    planeMemory.reset(static_cast<uint8_t*>(std::aligned_alloc(kPlaneAlign, total)));
+    if (!planeMemory) {
+        throw std::bad_alloc();
+    }
+    uint8_t* base = planeMemory.get();
+    // Black until the first frame is converted in.
+    std::memset(base, 16, sizeY);
+    std::memset(base + sizeY, 128, 2 * sizeC);
+    planes = I420Planes{base, base + sizeY, base + sizeY + sizeC, strideY, strideC, strideC};
+}
+
+const I420Planes& X265Encoder::inputPlanes() {
+    if (!impl_->planeMemory) {
+        impl_->allocatePlanes();
+    }
     return impl_->planes;
 }
 
@@ -337,7 +351,7 @@ Status X265Encoder::encode(int64_t pts, EncodedFrame& out, const I420Planes* ext
         LOG_ERROR(kModule, "encode() after flush(): x265 takes no more pictures");
         return Status::Error;
     }
-    const I420Planes& src = external != nullptr ? *external : m.planes;
+    const I420Planes& src = external != nullptr ? *external : inputPlanes();
     x265_picture* pic = m.picIn.get();
     // x265 copies the picture into its own frame inside encoder_encode, so an external
     // (pass-through) buffer only has to live until this call returns.

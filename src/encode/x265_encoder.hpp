@@ -29,8 +29,9 @@ public:
     X265Encoder(const X265Encoder&) = delete;
     X265Encoder& operator=(const X265Encoder&) = delete;
 
-    // The encoder-owned input picture the converter writes into.
-    const I420Planes& inputPlanes() const;
+    // The encoder-owned input picture the converter writes into (allocated on first use;
+    // throws std::bad_alloc when memory is short, at the first frame).
+    const I420Planes& inputPlanes();
     // Encodes the input picture (or `external`, e.g. a pass-through camera buffer, which
     // must stay valid until this returns). Ok with `out` filled when an access unit came
     // out; Again when x265 held the picture back (never with zerolatency).

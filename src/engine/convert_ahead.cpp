@@ -22,7 +22,7 @@ size_t alignUp(size_t n) {
 
 ConvertAhead::ConvertAhead(FrameSource& source, Converter& converter, int width, int height,
                            bool live)
-    : source_(source), converter_(converter), live_(live) {
+    : source_(source), converter_(converter), live_(live), slots_(live ? 3 : 2) {
     readyFd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!readyFd_) {
         throw std::system_error(errno, std::generic_category(), "eventfd");
@@ -32,10 +32,10 @@ ConvertAhead::ConvertAhead(FrameSource& source, Converter& converter, int width,
     const size_t ySize = alignUp(static_cast<size_t>(strideY) * height);
     const size_t cSize = alignUp(static_cast<size_t>(strideC) * (height / 2));
     const size_t slotSize = ySize + 2 * cSize;
-    memory_.reset(new uint8_t[slotSize * kSlots + kAlign]);
+    memory_.reset(new uint8_t[slotSize * static_cast<size_t>(slots_) + kAlign]);
     auto base = reinterpret_cast<uintptr_t>(memory_.get());
     uint8_t* p = memory_.get() + (alignUp(base) - base);
-    for (int i = 0; i < kSlots; ++i) {
+    for (int i = 0; i < slots_; ++i) {
         planes_[i] = {p, p + ySize, p + ySize + cSize, strideY, strideC, strideC};
         p += slotSize;
         free_.push_back(i);

@@ -60,13 +60,16 @@ public:
 private:
     void run();
 
-    static constexpr int kSlots = 3;
+    static constexpr int kMaxSlots = 3;
     FrameSource& source_;
     Converter& converter_;
     bool live_;
+    // Live: one being encoded, one waiting, one being written. Unpaced: nothing waits for
+    // long, so two do (one picture less resident).
+    int slots_;
     std::unique_ptr<uint8_t[]> memory_;
-    I420Planes planes_[kSlots];
-    Picture meta_[kSlots];
+    I420Planes planes_[kMaxSlots];
+    Picture meta_[kMaxSlots];
 
     StopSignal workerStop_;
     UniqueFd readyFd_;  // eventfd: a picture or the end is ready (the engine polls it)

@@ -231,13 +231,15 @@ int Engine::Impl::run() {
     }
 
     const bool live = config.source.kind == SourceKind::Camera || config.source.pace;
-    if (!converter->passThrough() && config.convertThread) {
-        try {
+    try {
+        if (!converter->passThrough() && config.convertThread) {
             convertAhead = std::make_unique<ConvertAhead>(*source, *converter, format.width,
                                                           format.height, live);
-        } catch (const std::exception& e) {
-            return failAtStart(kExitFailure, e.what());
+        } else if (!converter->passThrough()) {
+            encoder->inputPlanes();  // allocated now, not on the frame path
         }
+    } catch (const std::exception& e) {
+        return failAtStart(kExitFailure, e.what());
     }
 
     LOG_INFO(kTag, "source: %s", source->describe().c_str());
