@@ -100,7 +100,7 @@ int listCameraFormats(const std::string& device, FILE* out, const SourceConfig* 
         std::fflush(out);
         return kExitOk;
     } catch (const StartupError& e) {
-        std::fprintf(stderr, "h265direct: %s\n", e.what());
+        std::fprintf(stderr, "h265direct: error: %s\n", e.what());
         return e.exitCode();
     }
 }
