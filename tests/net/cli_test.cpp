@@ -222,18 +222,7 @@ TEST(Cli, TheServerStartsLateAndIsRestartedTwice) {
     // The sender is up first and finds nobody.
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     for (int round = 0; round < 3; ++round) {
-        int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        const int one = 1;
-        setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = htons(port);
-        ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-        ASSERT_EQ(::listen(lfd, 4), 0);
-        TestListener server;
-        server.close();
-        server.fd = lfd;
+        TestListener server(false, port);
         const int fd = server.accept(10);
         ASSERT_GE(fd, 0) << "round " << round;
         const auto frames = readFrames(fd, 12);

@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/test_util.hpp"
@@ -134,7 +135,8 @@ inline std::vector<uint8_t> concat(const std::vector<std::shared_ptr<AccessUnit>
 struct TestListener {
     int fd = -1;
     uint16_t port = 0;
-    explicit TestListener(bool v6 = false) {
+    // Listens on loopback, on `wantPort` (0: any free port).
+    explicit TestListener(bool v6 = false, uint16_t wantPort = 0) {
         fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         const int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -144,11 +146,13 @@ struct TestListener {
             auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
             a->sin6_family = AF_INET6;
             a->sin6_addr = in6addr_loopback;
+            a->sin6_port = htons(wantPort);
             len = sizeof *a;
         } else {
             auto* a = reinterpret_cast<sockaddr_in*>(&ss);
             a->sin_family = AF_INET;
             a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            a->sin_port = htons(wantPort);
             len = sizeof *a;
         }
         if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd, 64) != 0) {

@@ -111,20 +111,7 @@ TEST(TcpClient, KeepsRetryingWhileNobodyListensAndStartsAtAKeyframe) {
     EXPECT_EQ(out.fatalError(), 0);
     EXPECT_GT(out.stats().unsent, 0u);
     // The server comes up late: the client finds it and starts with a keyframe.
-    TestListener server;
-    ASSERT_EQ(server.port, server.port);
-    // Re-bind to the port the client tries.
-    server.close();
-    int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    ASSERT_EQ(::listen(lfd, 4), 0);
-    server.fd = lfd;
+    TestListener server(false, port);
     const int fd = server.accept();
     ASSERT_GE(fd, 0);
     const std::vector<uint8_t> got = readSome(fd, 20000);
@@ -134,9 +121,8 @@ TEST(TcpClient, KeepsRetryingWhileNobodyListensAndStartsAtAKeyframe) {
     out.finish();
     std::vector<std::vector<uint8_t>> frames;
     // Cut at a frame boundary: parse the complete frames only.
-    std::vector<uint8_t> whole;
-    const size_t i = wholeFramesLength(got);
-    whole.assign(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(i));
+    const std::vector<uint8_t> whole(
+        got.begin(), got.begin() + static_cast<std::ptrdiff_t>(wholeFramesLength(got)));
     ASSERT_TRUE(parseLengthFraming(whole, frames));
     ASSERT_GE(frames.size(), 2u);
     EXPECT_TRUE(framesAreStreamUnits(frames, aus)) << "the stream did not start at a keyframe";
@@ -154,18 +140,9 @@ TEST(TcpClient, ReconnectsAfterTheServerRestartsTwice) {
     for (int round = 0; round < 3; ++round) {
         if (round > 0) {
             // A fresh server on the same port.
-            TestListener fresh;
-            fresh.close();
-            int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-            const int one = 1;
-            setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-            sockaddr_in a{};
-            a.sin_family = AF_INET;
-            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            a.sin_port = htons(port);
-            ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-            ASSERT_EQ(::listen(lfd, 4), 0);
-            server.fd = lfd;
+            TestListener fresh(false, port);
+            server.close();
+            server.fd = std::exchange(fresh.fd, -1);
         }
         const int fd = server.accept();
         ASSERT_GE(fd, 0) << "round " << round;
