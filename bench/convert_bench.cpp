@@ -1,5 +1,7 @@
-// Conversion to I420 per frame (Converter, as the engine uses it), swscale's filter
-// choices for the same conversions, and the test pattern's cost per frame.
+// Conversion to I420 per frame (Converter, as the engine uses it: own loops for Y'CbCr and
+// grey, libswscale for RGB), libswscale on the same conversions with each filter (what the
+// own loops replace, and the choice of filter for RGB), and the test pattern's cost per
+// frame.
 #include <benchmark/benchmark.h>
 #include <linux/videodev2.h>
 
@@ -10,10 +12,7 @@
 #include "convert/converter.hpp"
 #include "convert/pixel_format.hpp"
 #include "convert/sws_format.hpp"
-
-extern "C" {
-#include <libswscale/swscale.h>
-}
+#include "convert/swscale_lib.hpp"
 
 namespace h265direct {
 namespace {
@@ -76,6 +75,7 @@ CONVERT_BENCH(YUYV, V4L2_PIX_FMT_YUYV);
 CONVERT_BENCH(UYVY, V4L2_PIX_FMT_UYVY);
 CONVERT_BENCH(YVYU, V4L2_PIX_FMT_YVYU);
 CONVERT_BENCH(NV12, V4L2_PIX_FMT_NV12);
+CONVERT_BENCH(NV21, V4L2_PIX_FMT_NV21);
 CONVERT_BENCH(YU12, V4L2_PIX_FMT_YUV420);
 CONVERT_BENCH(422P, V4L2_PIX_FMT_YUV422P);
 CONVERT_BENCH(RGB3, V4L2_PIX_FMT_RGB24);
@@ -83,17 +83,20 @@ CONVERT_BENCH(BGR3, V4L2_PIX_FMT_BGR24);
 CONVERT_BENCH(XR24, V4L2_PIX_FMT_XBGR32);
 CONVERT_BENCH(GREY, V4L2_PIX_FMT_GREY);
 
-// The same conversions straight through swscale with each filter, to pick the
-// Converter's flags: range(2) is the SWS_* flag.
+// The same conversions straight through libswscale with each filter (range(2) is the
+// SWS_* flag): for Y'CbCr formats what the own loops are measured against, for RGB what
+// chose the Converter's flag.
 void swsFlags(benchmark::State& state, uint32_t fourcc) {
+    const SwscaleLib& lib = swscaleLib("the benchmark");
     const int w = static_cast<int>(state.range(0));
     const int h = static_cast<int>(state.range(1));
     const int flags = static_cast<int>(state.range(2));
     const auto layout = packedLayout(fourcc, w, h);
     const auto fmt = swsFormatFor(fourcc);
-    SwsContext* ctx = sws_getContext(w, h, fmt->format, w, h, AV_PIX_FMT_YUV420P, flags, nullptr,
-                                     nullptr, nullptr);
-    setColourDetails(ctx, fmt->format, AV_PIX_FMT_YUV420P);
+    const SwsFormat i420{AV_PIX_FMT_YUV420P, false, false};
+    SwsContext* ctx =
+        lib.getContext(w, h, fmt->format, w, h, i420.format, flags, nullptr, nullptr, nullptr);
+    setColourDetails(lib, ctx, *fmt, i420);
     const auto src = makeFrame(layout->frameBytes);
     const uint8_t* planes[4] = {};
     int strides[4] = {};
@@ -105,10 +108,10 @@ void swsFlags(benchmark::State& state, uint32_t fourcc) {
     uint8_t* const out[4] = {dst.planes.y, dst.planes.u, dst.planes.v, nullptr};
     const int outStrides[4] = {w, w / 2, w / 2, 0};
     for (auto _ : state) {
-        sws_scale(ctx, planes, strides, 0, h, out, outStrides);
+        lib.scale(ctx, planes, strides, 0, h, out, outStrides);
         benchmark::ClobberMemory();
     }
-    sws_freeContext(ctx);
+    lib.freeContext(ctx);
     state.SetLabel(fourccToString(fourcc) + (flags == SWS_POINT           ? " point"
                                              : flags == SWS_FAST_BILINEAR ? " fast_bilinear"
                                                                           : " bicubic"));
@@ -123,6 +126,8 @@ void swsFlags(benchmark::State& state, uint32_t fourcc) {
         ->Unit(benchmark::kMicrosecond)
 
 SWS_BENCH(YUYV, V4L2_PIX_FMT_YUYV);
+SWS_BENCH(UYVY, V4L2_PIX_FMT_UYVY);
+SWS_BENCH(NV12, V4L2_PIX_FMT_NV12);
 SWS_BENCH(GREY, V4L2_PIX_FMT_GREY);
 SWS_BENCH(422P, V4L2_PIX_FMT_YUV422P);
 SWS_BENCH(RGB3, V4L2_PIX_FMT_RGB24);

@@ -8,17 +8,15 @@
 #include <cstring>
 #include <new>
 #include <numbers>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "capture/paced_source.hpp"
 #include "convert/pixel_format.hpp"
 #include "convert/sws_format.hpp"
+#include "convert/swscale_lib.hpp"
 #include "core/error.hpp"
-
-extern "C" {
-#include <libswscale/swscale.h>
-}
 
 namespace h265direct {
 
@@ -70,7 +68,7 @@ struct Yuv444 {
     }
 };
 
-// A picture in the source's own pixel format, made once from a Yuv444 by swscale.
+// A picture in the source's own pixel format, made once from a Yuv444.
 struct Texture {
     int width = 0;
     int height = 0;
@@ -78,7 +76,82 @@ struct Texture {
     std::vector<uint8_t> data;
 
     const uint8_t* plane(int p) const { return data.data() + layout.planeOffsets[size_t(p)]; }
+    uint8_t* line(int p, int row) {
+        return data.data() + layout.planeOffsets[size_t(p)] +
+               size_t(row) * size_t(layout.strides[size_t(p)]);
+    }
 };
+
+// Y'CbCr and grey layouts written directly. Chroma is point-sampled (the top-left sample
+// of each 2x1 or 2x2 block), so uniform areas keep exactly their colour and colour cells
+// cut from a texture are exact.
+bool packYuv(const Yuv444& pic, uint32_t fourcc, Texture& t) {
+    const int w = pic.width;
+    const int h = pic.height;
+    auto at = [&](const std::vector<uint8_t>& plane, int x, int y) {
+        return plane[size_t(y) * size_t(w) + size_t(x)];
+    };
+    switch (fourcc) {
+        case V4L2_PIX_FMT_YUYV:
+        case V4L2_PIX_FMT_UYVY:
+        case V4L2_PIX_FMT_YVYU: {
+            // Byte offsets of Y0, Cb, Cr in each group of two pixels; Y1 is at Y0 + 2.
+            const int y0 = fourcc == V4L2_PIX_FMT_UYVY ? 1 : 0;
+            const int cb = fourcc == V4L2_PIX_FMT_YUYV ? 1 : fourcc == V4L2_PIX_FMT_UYVY ? 0 : 3;
+            const int cr = fourcc == V4L2_PIX_FMT_YUYV ? 3 : fourcc == V4L2_PIX_FMT_UYVY ? 2 : 1;
+            for (int y = 0; y < h; ++y) {
+                uint8_t* out = t.line(0, y);
+                for (int x = 0; x < w; x += 2) {
+                    uint8_t* g = out + 2 * x;
+                    g[y0] = at(pic.y, x, y);
+                    g[y0 + 2] = at(pic.y, x + 1, y);
+                    g[cb] = at(pic.u, x, y);
+                    g[cr] = at(pic.v, x, y);
+                }
+            }
+            return true;
+        }
+        case V4L2_PIX_FMT_NV12:
+        case V4L2_PIX_FMT_NV21:
+        case V4L2_PIX_FMT_YUV420:
+        case V4L2_PIX_FMT_YVU420:
+        case V4L2_PIX_FMT_YUV422P: {
+            for (int y = 0; y < h; ++y) {
+                std::memcpy(t.line(0, y), &pic.y[size_t(y) * size_t(w)], size_t(w));
+            }
+            const bool semi = fourcc == V4L2_PIX_FMT_NV12 || fourcc == V4L2_PIX_FMT_NV21;
+            const bool crFirst = fourcc == V4L2_PIX_FMT_NV21 || fourcc == V4L2_PIX_FMT_YVU420;
+            const int ys = fourcc == V4L2_PIX_FMT_YUV422P ? 1 : 2;
+            const std::vector<uint8_t>& first = crFirst ? pic.v : pic.u;
+            const std::vector<uint8_t>& second = crFirst ? pic.u : pic.v;
+            for (int cy = 0; cy < h / ys; ++cy) {
+                uint8_t* a = t.line(1, cy);
+                uint8_t* b = semi ? nullptr : t.line(2, cy);
+                for (int cx = 0; cx < w / 2; ++cx) {
+                    if (semi) {
+                        a[2 * cx] = at(first, 2 * cx, cy * ys);
+                        a[2 * cx + 1] = at(second, 2 * cx, cy * ys);
+                    } else {
+                        a[cx] = at(first, 2 * cx, cy * ys);
+                        b[cx] = at(second, 2 * cx, cy * ys);
+                    }
+                }
+            }
+            return true;
+        }
+        case V4L2_PIX_FMT_GREY:
+            // Limited-range luma back to the full range grey cameras give.
+            for (int y = 0; y < h; ++y) {
+                uint8_t* out = t.line(0, y);
+                for (int x = 0; x < w; ++x) {
+                    out[x] = clamp8((at(pic.y, x, y) - 16) * 255.0 / 219.0);
+                }
+            }
+            return true;
+        default:
+            return false;
+    }
+}
 
 Texture makeTexture(const Yuv444& pic, uint32_t fourcc) {
     Texture t;
@@ -86,29 +159,30 @@ Texture makeTexture(const Yuv444& pic, uint32_t fourcc) {
     t.height = pic.height;
     t.layout = *packedLayout(fourcc, pic.width, pic.height);
     t.data.resize(t.layout.frameBytes);
-    const SwsFormat dst = *swsFormatFor(fourcc);
-    // Point sampling: uniform areas keep exactly their colour, so colour cells cut from a
-    // texture are exact.
-    SwsContext* ctx = sws_getContext(pic.width, pic.height, AV_PIX_FMT_YUV444P, pic.width,
-                                     pic.height, dst.format, SWS_POINT, nullptr, nullptr, nullptr);
+    if (packYuv(pic, fourcc, t)) {
+        return t;
+    }
+    // RGB: libswscale, with point sampling like the loops above.
+    const std::optional<SwsFormat> dst = swsFormatFor(fourcc);
+    if (!dst) {
+        throw StartupError(kExitUsage,
+                           "the test pattern cannot be made in " + fourccToString(fourcc));
+    }
+    const SwscaleLib& lib = swscaleLib(("a test pattern in " + fourccToString(fourcc)).c_str());
+    const SwsFormat src{AV_PIX_FMT_YUV444P, false, false};
+    SwsContext* ctx = lib.getContext(pic.width, pic.height, src.format, pic.width, pic.height,
+                                     dst->format, SWS_POINT, nullptr, nullptr, nullptr);
     if (ctx == nullptr) {
         throw StartupError(kExitUsage,
                            "the test pattern cannot be made in " + fourccToString(fourcc));
     }
-    setColourDetails(ctx, AV_PIX_FMT_YUV444P, dst.format);
-    const uint8_t* src[4] = {pic.y.data(), pic.u.data(), pic.v.data(), nullptr};
-    if (dst.swapChroma) {
-        std::swap(src[1], src[2]);
-    }
-    const int srcStrides[4] = {pic.width, pic.width, pic.width, 0};
-    uint8_t* out[4] = {nullptr, nullptr, nullptr, nullptr};
-    int outStrides[4] = {0, 0, 0, 0};
-    for (int p = 0; p < t.layout.planeCount; ++p) {
-        out[p] = t.data.data() + t.layout.planeOffsets[size_t(p)];
-        outStrides[p] = t.layout.strides[size_t(p)];
-    }
-    sws_scale(ctx, src, srcStrides, 0, pic.height, out, outStrides);
-    sws_freeContext(ctx);
+    setColourDetails(lib, ctx, src, *dst);
+    const uint8_t* in[4] = {pic.y.data(), pic.u.data(), pic.v.data(), nullptr};
+    const int inStrides[4] = {pic.width, pic.width, pic.width, 0};
+    uint8_t* out[4] = {t.line(0, 0), nullptr, nullptr, nullptr};
+    const int outStrides[4] = {t.layout.strides[0], 0, 0, 0};
+    lib.scale(ctx, in, inStrides, 0, pic.height, out, outStrides);
+    lib.freeContext(ctx);
     return t;
 }
 

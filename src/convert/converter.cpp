@@ -8,25 +8,31 @@
 
 #include "convert/pixel_format.hpp"
 #include "convert/sws_format.hpp"
+#include "convert/swscale_lib.hpp"
+#include "convert/yuv_convert.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-
-extern "C" {
-#include <libswscale/swscale.h>
-}
 
 namespace h265direct {
 
 namespace {
 
-// Same size in and out, so the filter only decides how chroma is subsampled (4:2:2 and RGB
-// to 4:2:0). YUYV and YVYU (converted as YUYV), UYVY, NV12/21, I420/YV12 and BGR24 take
-// swscale's unscaled paths, which ignore it. For 422P, RGB and grey SWS_POINT measured
-// 35-40% faster than SWS_FAST_BILINEAR (720p: 422P 0.39 vs 0.63 ms, RGB24 1.02 vs 1.58 ms;
+// libswscale (RGB sources only): same size in and out, so the filter only decides how
+// chroma is subsampled (RGB to 4:2:0; BGR24 takes an unscaled path that ignores it).
+// SWS_POINT measured 35-40% faster than SWS_FAST_BILINEAR (720p RGB24: 1.02 vs 1.58 ms;
 // BM_SwsFlags in bench/convert_bench.cpp) while staying within 2 levels of an exact 2x2
 // chroma average on test pictures (fast bilinear: 1) - far below what the encoder changes
 // at these bitrates.
 constexpr int kSwsFlags = SWS_POINT;
+
+// How a format is turned into I420.
+enum class Method {
+    kPacked422,   // YUYV, UYVY, YVYU
+    kSemiPlanar,  // NV12, NV21
+    kPlanar,      // YU12, YV12 (copied when asked; the engine passes them through), 422P
+    kGrey,        // GREY
+    kSwscale,     // the RGB family
+};
 
 std::string supportedList() {
     std::string list;
@@ -44,13 +50,20 @@ std::string supportedList() {
 struct Converter::Impl {
     FrameFormat format;
     SwsFormat sws;
+    Method method = Method::kSwscale;
+    Packed422Order order = Packed422Order::kYuyv;
     int planeCount = 0;
     std::array<int, 3> rows{};      // lines of each plane
     std::array<int, 3> rowBytes{};  // bytes of one line of each plane, without padding
+    const SwscaleLib* lib = nullptr;
     SwsContext* context = nullptr;
     LogThrottle throttle;
 
-    ~Impl() { sws_freeContext(context); }
+    ~Impl() {
+        if (context != nullptr) {
+            lib->freeContext(context);
+        }
+    }
 };
 
 Converter::Converter(const FrameFormat& in) : impl_(std::make_unique<Impl>()) {
@@ -92,13 +105,44 @@ Converter::Converter(const FrameFormat& in) : impl_(std::make_unique<Impl>()) {
     // swapped) from the source is handed over as it is.
     passThrough_ = in.fourcc == V4L2_PIX_FMT_YUV420 || in.fourcc == V4L2_PIX_FMT_YVU420;
 
-    m.context = sws_getContext(in.width, in.height, m.sws.format, in.width, in.height,
-                               AV_PIX_FMT_YUV420P, kSwsFlags, nullptr, nullptr, nullptr);
+    switch (in.fourcc) {
+        case V4L2_PIX_FMT_YUYV:
+            m.method = Method::kPacked422;
+            m.order = Packed422Order::kYuyv;
+            return;
+        case V4L2_PIX_FMT_UYVY:
+            m.method = Method::kPacked422;
+            m.order = Packed422Order::kUyvy;
+            return;
+        case V4L2_PIX_FMT_YVYU:
+            m.method = Method::kPacked422;
+            m.order = Packed422Order::kYvyu;
+            return;
+        case V4L2_PIX_FMT_NV12:
+        case V4L2_PIX_FMT_NV21:
+            m.method = Method::kSemiPlanar;
+            return;
+        case V4L2_PIX_FMT_YUV420:
+        case V4L2_PIX_FMT_YVU420:
+        case V4L2_PIX_FMT_YUV422P:
+            m.method = Method::kPlanar;
+            return;
+        case V4L2_PIX_FMT_GREY:
+            m.method = Method::kGrey;
+            return;
+        default:
+            break;
+    }
+    m.method = Method::kSwscale;
+    m.lib = &swscaleLib(("converting " + name).c_str());
+    const SwsFormat i420{AV_PIX_FMT_YUV420P, false, false};
+    m.context = m.lib->getContext(in.width, in.height, m.sws.format, in.width, in.height,
+                                  i420.format, kSwsFlags, nullptr, nullptr, nullptr);
     if (m.context == nullptr) {
         throw StartupError(kExitFormat,
                            "libswscale cannot convert " + name + " " + size + " to I420");
     }
-    if (!setColourDetails(m.context, m.sws.format, AV_PIX_FMT_YUV420P)) {
+    if (!setColourDetails(*m.lib, m.context, m.sws, i420)) {
         LOG_DEBUG("convert", "swscale kept its default colour settings for %s", name.c_str());
     }
 }
@@ -146,13 +190,32 @@ Status Converter::convert(const FrameView& src, const I420Planes& dst) {
         }
         return Status::Error;
     }
-    uint8_t* out[4] = {dst.y, dst.u, dst.v, nullptr};
-    int outStrides[4] = {dst.strideY, dst.strideU, dst.strideV, 0};
-    if (m.sws.swapChroma) {
-        std::swap(out[1], out[2]);
-        std::swap(outStrides[1], outStrides[2]);
+    const int w = m.format.width;
+    const int h = m.format.height;
+    switch (m.method) {
+        case Method::kPacked422:
+            packed422ToI420(planes[0], strides[0], m.order, w, h, dst);
+            return Status::Ok;
+        case Method::kSemiPlanar:
+            semiPlanar420ToI420(planes[0], strides[0], planes[1], strides[1],
+                                m.format.fourcc == V4L2_PIX_FMT_NV21, w, h, dst);
+            return Status::Ok;
+        case Method::kPlanar: {
+            const int cb = m.sws.swapChroma ? 2 : 1;
+            const int cr = m.sws.swapChroma ? 1 : 2;
+            planarToI420(planes[0], strides[0], planes[cb], strides[cb], planes[cr], strides[cr],
+                         m.format.fourcc == V4L2_PIX_FMT_YUV422P, w, h, dst);
+            return Status::Ok;
+        }
+        case Method::kGrey:
+            greyToI420(planes[0], strides[0], w, h, dst);
+            return Status::Ok;
+        case Method::kSwscale:
+            break;
     }
-    const int lines = sws_scale(m.context, planes, strides, 0, m.format.height, out, outStrides);
+    uint8_t* out[4] = {dst.y, dst.u, dst.v, nullptr};
+    const int outStrides[4] = {dst.strideY, dst.strideU, dst.strideV, 0};
+    const int lines = m.lib->scale(m.context, planes, strides, 0, h, out, outStrides);
     if (lines != m.format.height) {
         if (m.throttle.allow()) {
             LOG_ERROR("convert", "swscale wrote %d of %d lines", lines, m.format.height);

@@ -4,24 +4,17 @@
 #include <memory>
 
 #include "capture/frame_source.hpp"
+#include "convert/i420.hpp"
 #include "core/status.hpp"
 
 namespace h265direct {
 
-// Writable I420 (YUV 4:2:0 planar, 8-bit) picture.
-struct I420Planes {
-    uint8_t* y = nullptr;
-    uint8_t* u = nullptr;
-    uint8_t* v = nullptr;
-    int strideY = 0;
-    int strideU = 0;
-    int strideV = 0;
-};
-
-// Turns frames of one source format into I420 of the same size, with libswscale.
+// Turns frames of one source format into I420 of the same size: Y'CbCr and grey formats by
+// our own loops (yuv_convert.hpp), RGB formats by libswscale, loaded on first use.
 class Converter {
 public:
-    // Throws StartupError (kExitUsage / kExitFormat) for a format it cannot convert.
+    // Throws StartupError (kExitUsage / kExitFormat) for a format it cannot convert, or
+    // kExitFailure when an RGB format needs libswscale and it cannot be loaded.
     explicit Converter(const FrameFormat& in);
     ~Converter();
     Converter(const Converter&) = delete;

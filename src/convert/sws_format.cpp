@@ -2,10 +2,7 @@
 
 #include <linux/videodev2.h>
 
-extern "C" {
-#include <libavutil/pixdesc.h>
-#include <libswscale/swscale.h>
-}
+#include "convert/swscale_lib.hpp"
 
 namespace h265direct {
 
@@ -28,20 +25,20 @@ std::optional<SwsFormat> swsFormatFor(uint32_t fourcc) {
         case V4L2_PIX_FMT_YUV422P:
             return SwsFormat{AV_PIX_FMT_YUV422P, false};
         case V4L2_PIX_FMT_RGB24:
-            return SwsFormat{AV_PIX_FMT_RGB24, false};
+            return SwsFormat{AV_PIX_FMT_RGB24, false, true};
         case V4L2_PIX_FMT_BGR24:
-            return SwsFormat{AV_PIX_FMT_BGR24, false};
+            return SwsFormat{AV_PIX_FMT_BGR24, false, true};
         // The 32-bit family by byte order in memory (the padding byte is ignored).
         case V4L2_PIX_FMT_XBGR32:
         case V4L2_PIX_FMT_BGR32:
-            return SwsFormat{AV_PIX_FMT_BGR0, false};
+            return SwsFormat{AV_PIX_FMT_BGR0, false, true};
         case V4L2_PIX_FMT_RGBX32:
-            return SwsFormat{AV_PIX_FMT_RGB0, false};
+            return SwsFormat{AV_PIX_FMT_RGB0, false, true};
         case V4L2_PIX_FMT_XRGB32:
         case V4L2_PIX_FMT_RGB32:
-            return SwsFormat{AV_PIX_FMT_0RGB, false};
+            return SwsFormat{AV_PIX_FMT_0RGB, false, true};
         case V4L2_PIX_FMT_BGRX32:
-            return SwsFormat{AV_PIX_FMT_0BGR, false};
+            return SwsFormat{AV_PIX_FMT_0BGR, false, true};
         case V4L2_PIX_FMT_GREY:
             return SwsFormat{AV_PIX_FMT_GRAY8, false};
         default:
@@ -51,19 +48,14 @@ std::optional<SwsFormat> swsFormatFor(uint32_t fourcc) {
 
 namespace {
 
-bool isRgb(AVPixelFormat f) {
-    const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(f);
-    return d != nullptr && (d->flags & AV_PIX_FMT_FLAG_RGB) != 0;
-}
-
 // 1 = full range (0..255), 0 = limited (16..235 luma, 16..240 chroma).
-int rangeOf(AVPixelFormat f) {
+int rangeOf(const SwsFormat& f) {
     // RGB is full range by definition. Grey is taken as full range because that is what
     // monochrome sensors deliver and what FFmpeg and GStreamer assume for GRAY8; mapping it
     // to limited-range luma keeps black black and white white on a player.
     // Y'CbCr from a camera is limited range (the V4L2 default quantization for Y'CbCr),
     // and limited range is what every decoder assumes when the stream does not say.
-    if (isRgb(f) || f == AV_PIX_FMT_GRAY8) {
+    if (f.rgb || f.format == AV_PIX_FMT_GRAY8) {
         return 1;
     }
     return 0;
@@ -71,14 +63,15 @@ int rangeOf(AVPixelFormat f) {
 
 }  // namespace
 
-bool setColourDetails(SwsContext* context, AVPixelFormat src, AVPixelFormat dst) {
+bool setColourDetails(const SwscaleLib& lib, SwsContext* context, const SwsFormat& src,
+                      const SwsFormat& dst) {
     // BT.601 matrix on both sides: the stream carries no colour description, and BT.601 is
     // what V4L2 uses for SD Y'CbCr (and what FFmpeg's rgb->yuv default is), so YUV sources
     // pass through unchanged and RGB sources get the matrix a player applies by default
     // for video of this kind. Both sides YUV and limited range: no value is touched beyond
     // the chroma resampling.
-    const int* bt601 = sws_getCoefficients(SWS_CS_ITU601);
-    return sws_setColorspaceDetails(context, bt601, rangeOf(src), bt601, rangeOf(dst), 0, 1 << 16,
+    const int* bt601 = lib.getCoefficients(SWS_CS_ITU601);
+    return lib.setColorspaceDetails(context, bt601, rangeOf(src), bt601, rangeOf(dst), 0, 1 << 16,
                                     1 << 16) >= 0;
 }
 

@@ -1,4 +1,4 @@
-// The frame path allocates nothing: sources hand out ring buffers and swscale converts
+// The frame path allocates nothing: sources hand out ring buffers and the converter writes
 // into the caller's picture. Counted by wrapping glibc's allocator in this test program.
 #include <gtest/gtest.h>
 

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+
+#include "convert/i420.hpp"
+
+namespace h265direct {
+
+// Conversions of the Y'CbCr formats cameras deliver into I420, written here so that a YUV
+// camera never loads libswscale (and the libraries libavutil brings with it). Sample values
+// are not changed: luma is copied, chroma is de-interleaved and, from 4:2:2, the two lines
+// of a pair are averaged (rounding half up, as libswscale's x86 code does). Width and
+// height must be even; strides are in bytes and may include padding.
+
+// The byte order of each 2-pixel group of a packed 4:2:2 format.
+enum class Packed422Order {
+    kYuyv,  // Y0 Cb Y1 Cr
+    kUyvy,  // Cb Y0 Cr Y1
+    kYvyu,  // Y0 Cr Y1 Cb
+};
+
+void packed422ToI420(const uint8_t* src, int srcStride, Packed422Order order, int width, int height,
+                     const I420Planes& dst);
+
+// NV12 (Cb first) or NV21 (Cr first).
+void semiPlanar420ToI420(const uint8_t* luma, int lumaStride, const uint8_t* chroma,
+                         int chromaStride, bool crFirst, int width, int height,
+                         const I420Planes& dst);
+
+// Planar 4:2:0 or 4:2:2 (chromaRows = height or height / 2) with Cb and Cr planes given.
+void planarToI420(const uint8_t* luma, int lumaStride, const uint8_t* cb, int cbStride,
+                  const uint8_t* cr, int crStride, bool chroma422, int width, int height,
+                  const I420Planes& dst);
+
+// 8-bit grey, full range (0..255), to limited-range luma (16..235) and neutral chroma.
+void greyToI420(const uint8_t* src, int srcStride, int width, int height, const I420Planes& dst);
+
+}  // namespace h265direct
