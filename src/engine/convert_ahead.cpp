@@ -22,7 +22,7 @@ size_t alignUp(size_t n) {
 
 ConvertAhead::ConvertAhead(FrameSource& source, Converter& converter, int width, int height,
                            bool live)
-    : source_(source), converter_(converter), live_(live), slots_(live ? 3 : 2) {
+    : source_(source), converter_(converter), live_(live), slots_(live ? 2 : 1) {
     readyFd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!readyFd_) {
         throw std::system_error(errno, std::generic_category(), "eventfd");
@@ -87,23 +87,41 @@ void ConvertAhead::run() {
             continue;
         }
         int slot = -1;
+        bool overwritten = false;  // the slot held an older picture not yet taken
+        bool olderDiscontinuity = false;
         {
             std::unique_lock lock(mutex_);
-            slotFreed_.wait(lock, [&] { return !free_.empty() || workerStop_.requested(); });
+            slotFreed_.wait(lock, [&] {
+                return !free_.empty() || (live_ && !ready_.empty()) || workerStop_.requested();
+            });
             if (workerStop_.requested()) {
                 return;
             }
-            slot = free_.back();
-            free_.pop_back();
+            if (!free_.empty()) {
+                slot = free_.back();
+                free_.pop_back();
+            } else {
+                // Live, both slots taken: one by the encoder, one by a picture still waiting.
+                // This frame is newer: it goes in the waiting one's place.
+                slot = ready_.front();
+                ready_.pop_front();
+                overwritten = true;
+                olderDiscontinuity = meta_[slot].discontinuity;
+            }
         }
         const FrameView& view = lease.view();
         const bool converted = converter_.convert(view, planes_[slot]) == Status::Ok;
         Picture& meta = meta_[slot];
-        meta = Picture{Status::Ok,    &planes_[slot],     view.captureNs,
-                       view.sequence, view.discontinuity, slot};
+        meta = Picture{Status::Ok,
+                       &planes_[slot],
+                       view.captureNs,
+                       view.sequence,
+                       view.discontinuity || olderDiscontinuity,
+                       slot};
         // The capture buffer goes back to the driver before the picture waits for the encoder.
         lease.release();
         std::lock_guard lock(mutex_);
+        skipped_ += overwritten ? 1 : 0;
         if (!converted) {
             ++shortFrames_;
             free_.push_back(slot);

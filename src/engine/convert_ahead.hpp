@@ -60,12 +60,15 @@ public:
 private:
     void run();
 
-    static constexpr int kMaxSlots = 3;
+    static constexpr int kMaxSlots = 2;
     FrameSource& source_;
     Converter& converter_;
     bool live_;
-    // Live: one being encoded, one waiting, one being written. Unpaced: nothing waits for
-    // long, so two do (one picture less resident).
+    // I420 pictures. Live: two, one being encoded and one being written or waiting; a newer
+    // frame is written over a waiting one. Unpaced: one; the next frame is read (the slow
+    // part: a file or pipe) while the current one encodes and converted (0.03-0.1 ms) when
+    // the encoder gives the picture back: one picture less resident (1.4 MB at 1280x720)
+    // for the same throughput (docs/benchmarks.md).
     int slots_;
     std::unique_ptr<uint8_t[]> memory_;
     I420Planes planes_[kMaxSlots];
