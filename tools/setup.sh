@@ -9,7 +9,7 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PACKAGES=(
   # build
   build-essential cmake pkg-config git clang-format
-  libx265-dev libswscale-dev libavutil-dev liburing-dev libv4l-dev libcli11-dev
+  libx265-dev libswscale-dev libavutil-dev liburing-dev libv4l-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # test references: real decoders and receivers
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good

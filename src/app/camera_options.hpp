@@ -1,7 +1,6 @@
 #pragma once
 
-#include <CLI/CLI.hpp>
-
+#include "app/cmdline.hpp"
 #include "h265direct/config.hpp"
 
 namespace h265direct {
@@ -9,6 +8,6 @@ namespace h265direct {
 // The camera's own options (--buffers, --exit-on-device-loss, --frame-timeout,
 // --list-formats), filling config.camera. -d, -s, -r and --pixel-format are general source
 // options defined with the rest of the command line.
-void addCameraOptions(CLI::App& app, SourceConfig& config);
+void addCameraOptions(cli::Parser& parser, SourceConfig& config);
 
 }  // namespace h265direct

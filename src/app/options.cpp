@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -11,15 +10,14 @@
 #include <string>
 
 #include "app/camera_options.hpp"
+#include "app/cmdline.hpp"
 #include "app/net_options.hpp"
 #include "convert/pixel_format.hpp"
 
 namespace h265direct {
 namespace {
 
-struct UsageError {
-    std::string message;
-};
+using cli::UsageError;
 
 // "640x480" -> width, height.
 bool parseSize(const std::string& text, int& w, int& h) {
@@ -139,104 +137,86 @@ void validate(AppOptions& o, const std::string& size, const std::string& rate,
 
 int parseOptions(int argc, char** argv, AppOptions& o) {
     EngineConfig& cfg = o.engine;
-    CLI::App app{
-        "h265direct: camera (V4L2) -> H.265 (libx265, lowest latency) -> file, "
-        "stdout or TCP.\nWithout -d/--pattern/--input it captures /dev/video0.",
-        "h265direct"};
-    app.option_defaults()->always_capture_default();
-    app.set_version_flag("--version", std::string("h265direct ") + H265D_VERSION);
-    app.get_formatter()->column_width(34);
+    cli::Parser p(
+        "h265direct",
+        "h265direct: camera (V4L2) -> H.265 (libx265, lowest latency) -> file, stdout or TCP.\n"
+        "Without -d/--pattern/--input it captures /dev/video0.",
+        std::string("h265direct ") + H265D_VERSION);
 
     std::string device, input, size, rate, pixelFormat;
     bool pattern = false;
-    auto* sourceGroup = app.add_option_group("Source");
-    auto* dOpt = sourceGroup->add_option("-d,--device", device, "V4L2 capture device")
-                     ->default_str("/dev/video0");
-    auto* pOpt = sourceGroup->add_flag("--pattern", pattern,
-                                       "Built-in moving test pattern (no camera needed)");
-    auto* iOpt =
-        sourceGroup->add_option("--input", input, "Raw video file (needs --pixel-format and -s)");
-    dOpt->excludes(pOpt)->excludes(iOpt);
-    pOpt->excludes(iOpt);
-    sourceGroup
-        ->add_option("--pixel-format", pixelFormat,
-                     "Pixel format (fourcc) of the input file or the camera; the "
-                     "pattern's is YUYV. One of: " +
-                         supportedFormatList())
-        ->default_str("auto");
-    sourceGroup->add_option("-s,--size", size, "Frame size WIDTHxHEIGHT (even, 16x16..8192x4320)")
-        ->default_str("640x480");
-    sourceGroup->add_option("-r,--fps", rate, "Frame rate, 1..240 (30, 25, 30000/1001 ...)")
-        ->default_str("30");
-    sourceGroup->add_flag("--loop", cfg.source.loop, "Raw file: start again at its end");
     bool noPace = false;
-    sourceGroup->add_flag("--no-pace", noPace,
-                          "Pattern/file: deliver frames as fast as possible, not at -r");
+    p.group("Source");
+    p.option("-d,--device", "DEVICE", "V4L2 capture device", "/dev/video0", cli::text(device));
+    p.flag("--pattern", pattern, "Built-in moving test pattern (no camera needed)");
+    p.option("--input", "FILE", "Raw video file, '-' = stdin (needs --pixel-format and -s)", "",
+             cli::text(input));
+    p.excludes("--device", "--pattern");
+    p.excludes("--device", "--input");
+    p.excludes("--pattern", "--input");
+    p.option("--pixel-format", "FOURCC",
+             "Pixel format of the input file or the camera; the pattern's is YUYV. One of: " +
+                 supportedFormatList(),
+             "auto", cli::text(pixelFormat));
+    p.option("-s,--size", "WxH", "Frame size WIDTHxHEIGHT (even, 16x16..8192x4320)", "640x480",
+             cli::text(size));
+    p.option("-r,--fps", "FPS", "Frame rate, 1..240 (30, 25, 30000/1001 ...)", "30",
+             cli::text(rate));
+    p.flag("--loop", cfg.source.loop, "Raw file: start again at its end");
+    p.flag("--no-pace", noPace, "Pattern/file: deliver frames as fast as possible, not at -r");
 
-    addCameraOptions(app, cfg.source);
+    addCameraOptions(p, cfg.source);
 
-    auto* encGroup = app.add_option_group("Encoder (libx265)");
-    encGroup->add_option("-b,--bitrate", cfg.encoder.bitrateKbps, "Target bitrate, kbit/s (ABR)")
-        ->check(CLI::Range(10, 1000000));
-    encGroup
-        ->add_option("--vbv-maxrate", cfg.encoder.vbvMaxrateKbps,
-                     "VBV max rate, kbit/s, for capped low-latency rate control (0 = off)")
-        ->check(CLI::Range(0, 1000000));
-    encGroup
-        ->add_option("--vbv-bufsize", cfg.encoder.vbvBufsizeKbit,
-                     "VBV buffer size, kbit (0 = off; give with --vbv-maxrate)")
-        ->check(CLI::Range(0, 1000000));
-    encGroup
-        ->add_option("--keyint", cfg.encoder.keyint,
-                     "Frames between IDR keyframes (0 = 2 s of frames)")
-        ->check(CLI::Range(0, 100000));
-    encGroup->add_option("--preset", cfg.encoder.preset,
-                         "x265 preset: ultrafast superfast veryfast faster fast medium slow "
-                         "slower veryslow placebo");
-    encGroup->add_option("--tune", cfg.encoder.tune,
-                         "x265 tune: zerolatency fastdecode psnr ssim grain animation none");
-    encGroup->add_option("--threads", cfg.encoder.threads, "x265 worker threads (0 = one per core)")
-        ->check(CLI::Range(0, 256));
+    const EncoderConfig defaults;
+    p.group("Encoder (libx265)");
+    p.option("-b,--bitrate", "KBPS", "Target bitrate, kbit/s (ABR), 10..1000000",
+             std::to_string(defaults.bitrateKbps),
+             cli::integer(cfg.encoder.bitrateKbps, 10, 1000000));
+    p.option("--vbv-maxrate", "KBPS",
+             "VBV max rate, kbit/s, for capped low-latency rate control (0 = off)", "0",
+             cli::integer(cfg.encoder.vbvMaxrateKbps, 0, 1000000));
+    p.option("--vbv-bufsize", "KBIT", "VBV buffer size, kbit (0 = off; give with --vbv-maxrate)",
+             "0", cli::integer(cfg.encoder.vbvBufsizeKbit, 0, 1000000));
+    p.option("--keyint", "N", "Frames between IDR keyframes (0 = 2 s of frames)", "0",
+             cli::integer(cfg.encoder.keyint, 0, 100000));
+    p.option("--preset", "NAME",
+             "x265 preset: ultrafast superfast veryfast faster fast medium slow slower "
+             "veryslow placebo",
+             defaults.preset, cli::text(cfg.encoder.preset));
+    p.option("--tune", "NAME", "x265 tune: zerolatency fastdecode psnr ssim grain animation none",
+             defaults.tune, cli::text(cfg.encoder.tune));
+    p.option("--threads", "N", "x265 worker threads (0 = one per core), ..256", "0",
+             cli::integer(cfg.encoder.threads, 0, 256));
 
-    auto* outGroup = app.add_option_group("Output");
-    outGroup->add_option("-o,--output", cfg.output.file,
-                         "Write the raw H.265 Annex-B stream to FILE ('-' = stdout)");
+    p.group("Output");
+    p.option("-o,--output", "FILE", "Write the raw H.265 Annex-B stream to FILE ('-' = stdout)", "",
+             cli::text(cfg.output.file));
 
-    addNetOptions(app, cfg.output.net);
-    auto* runGroup = app.add_option_group("Run");
-    runGroup->add_option("--frames", cfg.maxFrames, "Stop after N frames (0 = no limit)")
-        ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 40));
-    runGroup->add_option("--duration", cfg.durationSec, "Stop after S seconds (0 = no limit)")
-        ->check(CLI::Range(0.0, 1e9));
+    addNetOptions(p, cfg.output.net);
+
     bool noConvertThread = false;
-    runGroup->add_flag("--no-convert-thread", noConvertThread,
-                       "Convert each frame on the encoding thread instead of a second thread "
-                       "working one frame ahead");
-    runGroup->add_flag("--stats-json", cfg.stats.json,
-                       "Per-second stats as one JSON object per line (stderr)");
-    runGroup->add_flag("-v,--verbose", o.verbosity,
-                       "Per-frame lines and x265's own log; twice: debug messages");
-    runGroup->add_flag("-q,--quiet", cfg.stats.quiet, "No stats; errors only");
+    p.group("Run");
+    p.option("--frames", "N", "Stop after N frames (0 = no limit)", "0",
+             cli::integer(cfg.maxFrames, 0, 1LL << 40));
+    p.option("--duration", "S", "Stop after S seconds (0 = no limit)", "0",
+             cli::number(cfg.durationSec, 0.0, 1e9));
+    p.flag("--no-convert-thread", noConvertThread,
+           "Convert each frame on the encoding thread instead of a second thread working one "
+           "frame ahead");
+    p.flag("--stats-json", cfg.stats.json, "Per-second stats as one JSON object per line (stderr)");
+    p.counter("-v,--verbose", o.verbosity,
+              "Per-frame lines and x265's own log; twice: debug messages");
+    p.flag("-q,--quiet", cfg.stats.quiet, "No stats; errors only");
+    p.check([&] { validate(o, size, rate, pixelFormat, pattern, device, input); });
 
-    try {
-        app.parse(argc, argv);
-        if (noPace) {
-            cfg.source.pace = false;
-        }
-        if (noConvertThread) {
-            cfg.convertThread = false;
-        }
-        validate(o, size, rate, pixelFormat, pattern, device, input);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        fprintf(stderr, "h265direct: error: %s (see --help)\n", e.what());
-        return kExitUsage;
-    } catch (const UsageError& e) {
-        fprintf(stderr, "h265direct: error: %s\n", e.message.c_str());
-        return kExitUsage;
+    if (const int rc = p.parse(argc, argv); rc >= 0) {
+        return rc;
+    }
+    if (noPace) {
+        cfg.source.pace = false;
+    }
+    if (noConvertThread) {
+        cfg.convertThread = false;
     }
     if (o.verbosity > 0) {
         cfg.stats.perFrame = true;

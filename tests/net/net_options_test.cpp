@@ -1,7 +1,5 @@
 #include <gtest/gtest.h>
 
-#include <CLI/CLI.hpp>
-
 #include "app/net_options.hpp"
 
 namespace h265direct {
@@ -9,17 +7,12 @@ namespace {
 
 // Parses the arguments with only the network options; returns the error text ("" if none).
 std::string parse(std::vector<std::string> args, NetConfig& config) {
-    CLI::App app{"test"};
-    addNetOptions(app, config);
-    args.insert(args.begin(), "h265direct");
-    std::vector<const char*> argv;
-    for (const auto& a : args) {
-        argv.push_back(a.c_str());
-    }
+    cli::Parser parser("test", "test");
+    addNetOptions(parser, config);
     try {
-        app.parse(static_cast<int>(argv.size()), argv.data());
-    } catch (const CLI::ParseError& e) {
-        return e.what();
+        parser.parseOrThrow(args);
+    } catch (const cli::UsageError& e) {
+        return e.message;
     }
     return {};
 }
@@ -121,10 +114,10 @@ TEST(NetOptions, BadValuesNameTheOptionAndTheReason) {
 }
 
 TEST(NetOptions, HelpListsDefaultsAndRanges) {
-    CLI::App app{"test"};
+    cli::Parser parser("test", "test");
     NetConfig c;
-    addNetOptions(app, c);
-    const std::string help = app.help();
+    addNetOptions(parser, c);
+    const std::string help = parser.help();
     for (const char* text : {"-t,--target", "-l,--listen", "--framing", "length",
                              "--exit-on-disconnect", "--queue-frames", "120", "--queue-bytes",
                              "8MiB", "--zerocopy", "--reconnect-max", "5000", "1..65535"}) {

@@ -10,13 +10,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "app/cmdline.hpp"
 #include "core/clock.hpp"
 #include "core/unique_fd.hpp"
 #include "h265direct/annexb.hpp"
@@ -328,43 +328,37 @@ int Receiver::run() {
 int main(int argc, char** argv) {
     using namespace h265direct;
     Options o;
-    CLI::App app{
-        "h265direct-receiver: receives h265direct's TCP stream, checks every access unit and "
-        "writes the H.265 Annex-B stream.\nExit code: 0 all good, 1 a bad access unit or "
-        "stream, 2 bad option, 8 cannot listen/connect, 9 output failed.",
-        "h265direct-receiver"};
-    auto* l = app.add_option("-l,--listen", o.listen,
-                             "Wait for h265direct -t on [HOST:]PORT; serves one sender after "
-                             "another (each connection restarts the stream)")
-                  ->type_name("[HOST:]PORT");
-    auto* c = app.add_option("-c,--connect", o.connect, "Connect to h265direct -l at HOST:PORT")
-                  ->type_name("HOST:PORT");
-    l->excludes(c);
-    app.add_option("-o,--output", o.output, "Write the Annex-B stream to FILE ('-' = stdout)")
-        ->type_name("FILE");
-    app.add_option_function<std::string>(
-           "--framing",
-           [&o](const std::string& v) {
-               o.framing = v == "annexb" ? Framing::AnnexB : Framing::Length;
-           },
-           "Wire format: length (default) or annexb (the raw stream; access units are found "
-           "by the project's assembler)")
-        ->type_name("length|annexb")
-        ->check(CLI::IsMember({"length", "annexb"}));
-    app.add_option("-n,--count", o.count, "Stop after N access units (0 = no limit)")
-        ->type_name("N");
-    app.add_flag("--once", o.once, "-l: stop when the first sender leaves");
-    app.add_flag("-q,--quiet", o.quiet, "No per-second stats");
-    try {
-        app.parse(argc, argv);
+    cli::Parser p("h265direct-receiver",
+                  "h265direct-receiver: receives h265direct's TCP stream, checks every access "
+                  "unit and writes the H.265 Annex-B stream.\nExit code: 0 all good, 1 a bad "
+                  "access unit or stream, 2 bad option, 8 cannot listen/connect, 9 output "
+                  "failed.");
+    p.option("-l,--listen", "[HOST:]PORT",
+             "Wait for h265direct -t on [HOST:]PORT; serves one sender after another (each "
+             "connection restarts the stream)",
+             "", cli::text(o.listen));
+    p.option("-c,--connect", "HOST:PORT", "Connect to h265direct -l at HOST:PORT", "",
+             cli::text(o.connect));
+    p.excludes("--listen", "--connect");
+    p.option("-o,--output", "FILE", "Write the Annex-B stream to FILE ('-' = stdout)", "",
+             cli::text(o.output));
+    p.option("--framing", "length|annexb",
+             "Wire format: length, or annexb (the raw stream; access units are found by the "
+             "project's assembler)",
+             "length", cli::oneOf({"length", "annexb"}, [&o](const std::string& v) {
+                 o.framing = v == "annexb" ? Framing::AnnexB : Framing::Length;
+             }));
+    p.option("-n,--count", "N", "Stop after N access units (0 = no limit)", "0",
+             cli::integer(o.count, 0, 1LL << 40));
+    p.flag("--once", o.once, "-l: stop when the first sender leaves");
+    p.flag("-q,--quiet", o.quiet, "No per-second stats");
+    p.check([&o] {
         if (o.listen.empty() && o.connect.empty()) {
-            throw CLI::ValidationError("-l/-c", "give -l [HOST:]PORT or -c HOST:PORT");
+            throw cli::UsageError{"give -l [HOST:]PORT or -c HOST:PORT"};
         }
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        fprintf(stderr, "h265direct-receiver: error: %s (see --help)\n", e.what());
-        return kExitUsage;
+    });
+    if (const int rc = p.parse(argc, argv); rc >= 0) {
+        return rc;
     }
     FILE* out = nullptr;
     if (o.output == "-") {

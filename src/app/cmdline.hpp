@@ -1,0 +1,102 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+// A small command-line parser for the programs (h265direct, h265direct-receiver), written
+// for them instead of a general library: it needs no iostreams or locales, whose pages of
+// libstdc++ a general parser keeps resident for the whole run (0.8 MB measured, see
+// docs/benchmarks.md). It takes -x VALUE, -xVALUE, --long VALUE, --long=VALUE, clustered
+// short flags (-vq), and rejects anything else with one line naming the option.
+namespace h265direct::cli {
+
+// A bad command line. From a setter: the reason only (the parser puts the option's name in
+// front); from a check run after parsing: the whole message, naming the option(s).
+struct UsageError {
+    std::string message;
+};
+
+class Parser {
+public:
+    // Parses the value given to an option into its target, or throws UsageError(reason).
+    using Setter = std::function<void(const std::string& value)>;
+
+    // `version`: what --version prints (no --version option when empty).
+    Parser(std::string program, std::string description, std::string version = {});
+
+    // Options added after this are listed under `title` in the help.
+    void group(std::string title);
+    // names: "-b,--bitrate" or "--loop" (a short name is one letter after one dash).
+    void flag(const std::string& names, bool& target, std::string help);
+    // A flag that counts how often it is given (-v, -vv).
+    void counter(const std::string& names, int& target, std::string help);
+    // An option with a value. defaultText is shown in the help ("" = none shown).
+    void option(const std::string& names, std::string valueName, std::string help,
+                std::string defaultText, Setter set);
+    // At most one of the two may be given.
+    void excludes(const std::string& a, const std::string& b);
+    // Runs once every option has been set; throws UsageError to refuse the combination.
+    void check(std::function<void()> fn);
+
+    // Whether the option (any of its names) was on the command line.
+    bool given(const std::string& name) const;
+
+    // -1: go on. 0: --help or --version printed (stdout). 2: a one-line error printed
+    // ("PROGRAM: error: ...") on stderr.
+    int parse(int argc, const char* const* argv);
+    // The same without printing: throws UsageError; returns false after --help/--version.
+    bool parseOrThrow(const std::vector<std::string>& args);
+
+    std::string help() const;
+
+private:
+    struct Option {
+        std::string shortName;  // "-b" or ""
+        std::string longName;   // "--bitrate" or ""
+        std::string valueName;  // "" for flags
+        std::string help;
+        std::string defaultText;
+        std::string group;
+        Setter set;                  // options with a value
+        std::function<void()> seen;  // flags
+        bool given = false;
+        bool repeatable = false;
+    };
+    Option* find(const std::string& name);
+    const Option* find(const std::string& name) const;
+    void add(const std::string& names, Option o);
+    void apply(Option& o, const std::string& value);
+    static std::string label(const Option& o);
+
+    std::string program_;
+    std::string description_;
+    std::string version_;
+    std::string group_ = "Options";
+    std::vector<Option> options_;
+    std::vector<std::pair<std::string, std::string>> exclusions_;
+    std::vector<std::function<void()>> checks_;
+};
+
+// Setters for common value kinds; every one rejects trailing characters.
+// A whole number in [lo, hi] (which must fit T).
+Parser::Setter wholeNumber(std::function<void(long long)> set, long long lo, long long hi);
+template <typename T>
+Parser::Setter integer(T& target, long long lo, long long hi) {
+    return wholeNumber([&target](long long n) { target = static_cast<T>(n); }, lo, hi);
+}
+// A decimal number in [lo, hi].
+Parser::Setter number(double& target, double lo, double hi);
+// A byte count with an optional suffix k, M, G (powers of 1024; "KiB", "MB"... accepted).
+Parser::Setter byteSize(size_t& target, size_t lo, size_t hi);
+// Any text (not empty).
+Parser::Setter text(std::string& target);
+// One of the listed words; `set` receives it.
+Parser::Setter oneOf(std::vector<std::string> words, std::function<void(const std::string&)> set);
+
+// "8MiB", "64KiB", "100 bytes": how byteSize values are shown.
+std::string bytesText(size_t bytes);
+
+}  // namespace h265direct::cli
