@@ -50,6 +50,7 @@ ConvertAhead::~ConvertAhead() {
         slotFreed_.notify_all();
     }
     worker_.join();
+    pending_ = FrameLease();  // back to the source, which outlives this stage
 }
 
 void ConvertAhead::run() {
@@ -87,10 +88,22 @@ void ConvertAhead::run() {
             continue;
         }
         int slot = -1;
-        bool overwritten = false;  // the slot held an older picture not yet taken
         bool olderDiscontinuity = false;
         {
             std::unique_lock lock(mutex_);
+            if (free_.empty() && !live_) {
+                // The encoder holds the only picture: it converts this frame itself when it
+                // gives the picture back (no thread switch in between); meanwhile this thread
+                // reads the next one.
+                pending_ = std::move(lease);
+                slotFreed_.wait(lock, [&] {
+                    return (!pending_.valid() && !pendingConverting_) || workerStop_.requested();
+                });
+                if (workerStop_.requested()) {
+                    return;
+                }
+                continue;
+            }
             slotFreed_.wait(lock, [&] {
                 return !free_.empty() || (live_ && !ready_.empty()) || workerStop_.requested();
             });
@@ -101,45 +114,49 @@ void ConvertAhead::run() {
                 slot = free_.back();
                 free_.pop_back();
             } else {
-                // Live, both slots taken: one by the encoder, one by a picture still waiting.
-                // This frame is newer: it goes in the waiting one's place.
+                // Live, both pictures taken: one by the encoder, one waiting. This frame is
+                // newer: it goes in the waiting one's place.
                 slot = ready_.front();
                 ready_.pop_front();
-                overwritten = true;
+                ++skipped_;
                 olderDiscontinuity = meta_[slot].discontinuity;
             }
         }
-        const FrameView& view = lease.view();
-        const bool converted = converter_.convert(view, planes_[slot]) == Status::Ok;
-        Picture& meta = meta_[slot];
-        meta = Picture{Status::Ok,
-                       &planes_[slot],
-                       view.captureNs,
-                       view.sequence,
-                       view.discontinuity || olderDiscontinuity,
-                       slot};
-        // The capture buffer goes back to the driver before the picture waits for the encoder.
-        lease.release();
-        std::lock_guard lock(mutex_);
-        skipped_ += overwritten ? 1 : 0;
-        if (!converted) {
-            ++shortFrames_;
-            free_.push_back(slot);
-            continue;
-        }
-        if (live_) {
-            // Newest frame wins: one picture waiting at most, so latency stays bounded.
-            while (!ready_.empty()) {
-                const int old = ready_.front();
-                ready_.pop_front();
-                meta.discontinuity = meta.discontinuity || meta_[old].discontinuity;
-                free_.push_back(old);
-                ++skipped_;
-            }
-        }
-        ready_.push_back(slot);
-        [[maybe_unused]] ssize_t n = ::write(readyFd_.get(), &one, sizeof one);
+        convertInto(lease, slot, olderDiscontinuity);
     }
+}
+
+void ConvertAhead::convertInto(FrameLease& lease, int slot, bool olderDiscontinuity) {
+    const FrameView& view = lease.view();
+    const bool converted = converter_.convert(view, planes_[slot]) == Status::Ok;
+    meta_[slot] = Picture{Status::Ok,
+                          &planes_[slot],
+                          view.captureNs,
+                          view.sequence,
+                          view.discontinuity || olderDiscontinuity,
+                          slot};
+    // The capture buffer goes back before the picture waits for the encoder.
+    lease.release();
+    std::lock_guard lock(mutex_);
+    if (!converted) {
+        ++shortFrames_;
+        free_.push_back(slot);
+        slotFreed_.notify_one();
+        return;
+    }
+    if (live_) {
+        // Newest frame wins: one picture waiting at most, so latency stays bounded.
+        while (!ready_.empty()) {
+            const int old = ready_.front();
+            ready_.pop_front();
+            meta_[slot].discontinuity = meta_[slot].discontinuity || meta_[old].discontinuity;
+            free_.push_back(old);
+            ++skipped_;
+        }
+    }
+    ready_.push_back(slot);
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(readyFd_.get(), &one, sizeof one);
 }
 
 ConvertAhead::Picture ConvertAhead::take(const StopSignal& stop) {
@@ -176,8 +193,23 @@ ConvertAhead::Picture ConvertAhead::take(const StopSignal& stop) {
 }
 
 void ConvertAhead::giveBack(int slot) {
+    FrameLease pending;
+    {
+        std::lock_guard lock(mutex_);
+        if (!pending_.valid()) {
+            free_.push_back(slot);
+            slotFreed_.notify_one();
+            return;
+        }
+        // A frame read while the picture was encoded: convert it here, at once.
+        pending = std::move(pending_);
+        pendingConverting_ = true;
+    }
+    convertInto(pending, slot, false);
+    // Only now that its buffer is back may the next frame be read: into the same buffer,
+    // so one frame of the source's format stays resident, not two.
     std::lock_guard lock(mutex_);
-    free_.push_back(slot);
+    pendingConverting_ = false;
     slotFreed_.notify_one();
 }
 

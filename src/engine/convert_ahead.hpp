@@ -22,7 +22,9 @@ namespace h265direct {
 // the current one. x265's ultrafast work on one picture keeps about one core busy, so on a
 // board with two or more cores the conversion (and a file's reading) costs no encoder time.
 //
-// The source is used only by this stage's thread from construction to destruction.
+// The source is used only by this stage's thread from construction to destruction, except
+// that the engine thread converts and releases an unpaced source's frame (pattern, file:
+// their release is an atomic flag).
 // Live sources (camera, paced): the newest frame wins: a converted frame not yet taken when
 // a newer one is ready goes unencoded and is counted (`skipped`). Unpaced sources: nothing is
 // dropped; the stage waits for the encoder.
@@ -59,6 +61,8 @@ public:
 
 private:
     void run();
+    // Converts the lease's frame into the slot, releases the lease and queues the picture.
+    void convertInto(FrameLease& lease, int slot, bool olderDiscontinuity);
 
     static constexpr int kMaxSlots = 2;
     FrameSource& source_;
@@ -66,9 +70,9 @@ private:
     bool live_;
     // I420 pictures. Live: two, one being encoded and one being written or waiting; a newer
     // frame is written over a waiting one. Unpaced: one; the next frame is read (the slow
-    // part: a file or pipe) while the current one encodes and converted (0.03-0.1 ms) when
-    // the encoder gives the picture back: one picture less resident (1.4 MB at 1280x720)
-    // for the same throughput (docs/benchmarks.md).
+    // part: a file or pipe) while the current one encodes and is converted (0.02-0.1 ms) by
+    // the engine thread when it gives the picture back: one picture less resident (1.4 MB at
+    // 1280x720) than converting ahead into a second one (docs/benchmarks.md).
     int slots_;
     std::unique_ptr<uint8_t[]> memory_;
     I420Planes planes_[kMaxSlots];
@@ -80,6 +84,8 @@ private:
     std::condition_variable slotFreed_;
     std::vector<int> free_;
     std::deque<int> ready_;
+    FrameLease pending_;              // unpaced: read, waiting for the encoder's picture
+    bool pendingConverting_ = false;  // the engine thread is converting the pending frame
     bool ended_ = false;
     Status endStatus_ = Status::Ok;
     StatsReport sourceStats_;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -151,4 +153,94 @@ TEST(ConvertAhead, DestroyedMidStreamWithoutHanging) {
         ASSERT_EQ(p.status, Status::Ok);
         ahead.giveBack(p.slot);
     }
+}
+
+namespace {
+
+// An unpaced YUYV source that counts how many of its frames are lent at once.
+class CountingSource final : public FrameSource {
+public:
+    static constexpr int kW = 64, kH = 48, kBuffers = 4;
+    CountingSource() {
+        format_.fourcc = 0x56595559;  // YUYV
+        format_.width = kW;
+        format_.height = kH;
+        format_.strides = {kW * 2, 0, 0};
+        for (auto& b : buffers_) {
+            b.assign(size_t{kW} * kH * 2, 0x80);
+        }
+    }
+    const FrameFormat& format() const override { return format_; }
+    std::string describe() const override { return "counting"; }
+    Status next(FrameLease& out, const StopSignal& stop) override {
+        if (stop.requested()) {
+            return Status::Stopped;
+        }
+        if (sequence_ == kFrames) {
+            return Status::EndOfStream;
+        }
+        for (uint32_t i = 0; i < kBuffers; ++i) {
+            if (!lent_[i].exchange(true)) {
+                const int now = ++lentNow_;
+                int seen = mostLent.load();
+                while (now > seen && !mostLent.compare_exchange_weak(seen, now)) {
+                }
+                FrameView v;
+                v.planes[0] = buffers_[i].data();
+                v.strides[0] = kW * 2;
+                v.bytes = buffers_[i].size();
+                v.sequence = sequence_++;
+                out = FrameLease(this, i, v);
+                return Status::Ok;
+            }
+        }
+        ADD_FAILURE() << "all " << kBuffers << " buffers lent";
+        return Status::Error;
+    }
+    std::atomic<int> mostLent{0};
+    static constexpr uint64_t kFrames = 60;
+
+protected:
+    void releaseFrame(uint32_t index) override {
+        // A release that takes a while (a camera's QBUF can): whoever reads the next frame
+        // before it returns has two frames lent.
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        --lentNow_;
+        lent_[index].store(false);
+    }
+
+private:
+    FrameFormat format_;
+    std::vector<uint8_t> buffers_[kBuffers];
+    std::atomic<bool> lent_[kBuffers] = {};
+    std::atomic<int> lentNow_{0};
+    uint64_t sequence_ = 0;
+};
+
+}  // namespace
+
+// Unpaced, the next frame is read while the current one encodes and converted when the
+// encoder gives its picture back: one frame of the source is lent at a time (so one frame of
+// the source's format is resident), and none is lost.
+TEST(ConvertAhead, UnpacedLendsOneSourceFrameAtATime) {
+    CountingSource source;
+    Converter converter(source.format());
+    StopSignal stop;
+    ConvertAhead ahead(source, converter, CountingSource::kW, CountingSource::kH,
+                       /*live=*/false);
+    uint64_t taken = 0;
+    for (;;) {
+        const ConvertAhead::Picture p = ahead.take(stop);
+        if (p.status == Status::EndOfStream) {
+            break;
+        }
+        ASSERT_EQ(p.status, Status::Ok);
+        EXPECT_EQ(p.sequence, taken);
+        ++taken;
+        // Encoding takes a while: the stage has read the next frame by now.
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        ahead.giveBack(p.slot);
+    }
+    EXPECT_EQ(taken, CountingSource::kFrames);
+    EXPECT_EQ(source.mostLent.load(), 1);
 }
