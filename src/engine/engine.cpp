@@ -316,6 +316,18 @@ int Engine::Impl::run() {
             tickStats(monotonicNs());
             continue;
         }
+        // The picture goes back to the stage when this iteration ends, after the access unit
+        // is published: converting a frame that waits for it (unpaced sources) never delays
+        // the delivery.
+        struct SlotReturn {
+            ConvertAhead* stage;
+            int slot;
+            ~SlotReturn() {
+                if (stage != nullptr) {
+                    stage->giveBack(slot);
+                }
+            }
+        } slotReturn{convertAhead.get(), picture.slot};
         const bool discontinuity =
             convertAhead ? picture.discontinuity : lease.view().discontinuity;
         if (discontinuity || keyframeRequested.exchange(false, std::memory_order_relaxed)) {
@@ -327,7 +339,6 @@ int Engine::Impl::run() {
         Status es;
         if (convertAhead) {
             es = encoder->encode(pts, out, picture.planes);
-            convertAhead->giveBack(picture.slot);
         } else if (converter->passThrough()) {
             // x265 copies the picture inside encode(): the buffer goes back right after.
             const I420Planes planes = converter->passThroughPlanes(lease.view());
