@@ -3,8 +3,8 @@
 #include <linux/videodev2.h>
 
 #include <algorithm>
+#include <array>
 #include <string>
-#include <utility>
 
 #include "convert/pixel_format.hpp"
 #include "convert/sws_format.hpp"
