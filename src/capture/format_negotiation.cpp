@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <set>
 
+#include "core/text.hpp"
 #include "h265direct/config.hpp"
 
 namespace h265direct {
@@ -83,10 +84,10 @@ std::string sizesOffered(const std::vector<const CameraFormatDesc*>& formats) {
     }
     std::string text;
     for (const auto& [w, h] : discrete) {
-        text += (text.empty() ? "" : ", ") + sizeText(w, h);
+        appendItem(text, ", ", sizeText(w, h));
     }
     for (const std::string& r : ranges) {
-        text += (text.empty() ? "" : ", ") + r;
+        appendItem(text, ", ", r);
     }
     return text.empty() ? "none" : text;
 }
@@ -218,7 +219,7 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
             std::string list;
             for (const CameraFormatDesc& f : formats) {
                 if (conversionCost(f.fourcc, canConvert)) {
-                    list += (list.empty() ? "" : " ") + fourccName(f.fourcc);
+                    appendItem(list, " ", fourccName(f.fourcc));
                 }
             }
             result.error = "the device does not offer pixel format " + fourccName(request.fourcc) +
@@ -234,7 +235,7 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
         result.exitCode = kExitFormat;
         std::string list;
         for (const CameraFormatDesc& f : formats) {
-            list += (list.empty() ? "" : " ") + fourccName(f.fourcc);
+            appendItem(list, " ", fourccName(f.fourcc));
         }
         result.error = "the device offers no pixel format h265direct can convert (it offers: " +
                        (list.empty() ? std::string("none") : list) + ")";
@@ -297,7 +298,7 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
             std::string natives;
             for (const CameraFormatDesc& f : formats) {
                 if (!f.emulated) {
-                    natives += (natives.empty() ? "" : " ") + fourccName(f.fourcc);
+                    appendItem(natives, " ", fourccName(f.fourcc));
                 }
             }
             why += "converted from the camera's own format by libv4l2 (the camera offers " +

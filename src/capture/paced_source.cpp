@@ -11,6 +11,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 
 namespace h265direct {
 
@@ -36,7 +37,7 @@ FrameLayout checkRawSourceConfig(const SourceConfig& config, uint32_t fourcc) {
     if (info == nullptr) {
         std::string names;
         for (const PixelFormatInfo& f : supportedPixelFormats()) {
-            names += std::string(names.empty() ? "" : " ") + f.name;
+            appendItem(names, " ", f.name);
         }
         throw StartupError(kExitUsage, "--pixel-format: unsupported pixel format " +
                                            fourccToString(fourcc) + " (supported: " + names + ")");

@@ -14,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 
 namespace h265direct {
 
@@ -231,7 +232,7 @@ std::string capabilityText(uint32_t caps) {
     std::string text;
     for (const auto& [bit, name] : kNames) {
         if (caps & bit) {
-            text += (text.empty() ? "" : " ") + std::string(name);
+            appendItem(text, " ", name);
         }
     }
     return text.empty() ? "none" : text;

@@ -7,6 +7,7 @@
 #include "capture/v4l2_device.hpp"
 #include "convert/pixel_format.hpp"
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace h265direct {
 
@@ -20,7 +21,7 @@ std::string ratesText(const RateCaps& caps) {
     if (!caps.discrete.empty()) {
         std::string text;
         for (const FrameRate& r : caps.discrete) {
-            text += (text.empty() ? "" : ", ") + formatRate(r);
+            appendItem(text, ", ", formatRate(r));
         }
         return text + " fps";
     }

@@ -12,6 +12,7 @@
 #include "convert/yuv_convert.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 
 namespace h265direct {
 
@@ -37,10 +38,7 @@ enum class Method {
 std::string supportedList() {
     std::string list;
     for (const PixelFormatInfo& f : supportedPixelFormats()) {
-        if (!list.empty()) {
-            list += ' ';
-        }
-        list += f.name;
+        appendItem(list, " ", f.name);
     }
     return list;
 }
