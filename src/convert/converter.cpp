@@ -19,12 +19,20 @@ namespace h265direct {
 namespace {
 
 // libswscale (RGB sources only): same size in and out, so the filter only decides how
-// chroma is subsampled (RGB to 4:2:0; BGR24 takes an unscaled path that ignores it).
+// chroma is subsampled.
 // SWS_POINT measured 35-40% faster than SWS_FAST_BILINEAR (720p RGB24: 1.02 vs 1.58 ms;
 // BM_SwsFlags in bench/convert_bench.cpp) while staying within 2 levels of an exact 2x2
 // chroma average on test pictures (fast bilinear: 1) - far below what the encoder changes
 // at these bitrates.
 constexpr int kSwsFlags = SWS_POINT;
+
+// BGR24 to I420 alone has a special unscaled routine in libswscale whose result depends on
+// the CPU: its x86 assembly averages each 2x2 block's chroma, its portable C version (aarch64,
+// and everything else) takes the top-left pixel's. SWS_ACCURATE_RND rules that routine out, so
+// BGR24 goes through the same path as every other RGB format and converts alike everywhere.
+int swsFlagsFor(AVPixelFormat format) {
+    return format == AV_PIX_FMT_BGR24 ? kSwsFlags | SWS_ACCURATE_RND : kSwsFlags;
+}
 
 // How a format is turned into I420.
 enum class Method {
@@ -134,8 +142,9 @@ Converter::Converter(const FrameFormat& in) : impl_(std::make_unique<Impl>()) {
     m.method = Method::kSwscale;
     m.lib = &swscaleLib(("converting " + name).c_str());
     const SwsFormat i420{AV_PIX_FMT_YUV420P, false, false};
-    m.context = m.lib->getContext(in.width, in.height, m.sws.format, in.width, in.height,
-                                  i420.format, kSwsFlags, nullptr, nullptr, nullptr);
+    m.context =
+        m.lib->getContext(in.width, in.height, m.sws.format, in.width, in.height, i420.format,
+                          swsFlagsFor(m.sws.format), nullptr, nullptr, nullptr);
     if (m.context == nullptr) {
         throw StartupError(kExitFormat,
                            "libswscale cannot convert " + name + " " + size + " to I420");
