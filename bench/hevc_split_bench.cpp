@@ -152,6 +152,12 @@ void BM_FindStartCodeAvx2(benchmark::State& state) {
 BENCHMARK(BM_FindStartCodeSse2);
 BENCHMARK(BM_FindStartCodeAvx2);
 #endif
+#if defined(__aarch64__)
+void BM_FindStartCodeNeon(benchmark::State& state) {
+    scanAll(state, hevc::detail::findStartCodeNeon);
+}
+BENCHMARK(BM_FindStartCodeNeon);
+#endif
 
 // The assembler as a receiver uses it: chunks of range(0) bytes (0 = the whole stream).
 void BM_AccessUnitAssembler(benchmark::State& state) {

@@ -5,6 +5,9 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define H265D_X86 1
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#define H265D_NEON 1
 #endif
 
 namespace h265direct::hevc::detail {
@@ -113,6 +116,49 @@ FindStartCodeFn bestFindStartCode() {
 }
 const char* bestFindStartCodeName() {
     return haveAvx2() ? "avx2" : "sse2";
+}
+
+#elif defined(H265D_NEON)
+
+// Advanced SIMD is part of every aarch64 CPU. As the AVX2 variant: 32 positions per step, the
+// common path only asks "any zero pair at all?" (two ORs, two compares, one across-vector max);
+// only then is the 01 compared and the first hit located. NEON has no movemask: narrowing
+// each 16-bit lane by 4 bits packs the 16 byte masks into 64 bits, 4 bits per position.
+const uint8_t* findStartCodeNeon(const uint8_t* begin, const uint8_t* end) {
+    const uint8_t* p = begin;
+    const uint8x16_t one = vdupq_n_u8(1);
+    const auto firstHit = [](uint8x16_t m) -> int {
+        const uint64_t bits =
+            vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(vreinterpretq_u16_u8(m), 4)), 0);
+        return bits == 0 ? -1 : __builtin_ctzll(bits) / 4;
+    };
+    while (end - p >= 34) {
+        const uint8x16_t a0 = vld1q_u8(p);
+        const uint8x16_t b0 = vld1q_u8(p + 1);
+        const uint8x16_t a1 = vld1q_u8(p + 16);
+        const uint8x16_t b1 = vld1q_u8(p + 17);
+        const uint8x16_t z0 = vceqzq_u8(vorrq_u8(a0, b0));
+        const uint8x16_t z1 = vceqzq_u8(vorrq_u8(a1, b1));
+        if (vmaxvq_u8(vorrq_u8(z0, z1)) != 0) {
+            const int h0 = firstHit(vandq_u8(z0, vceqq_u8(vld1q_u8(p + 2), one)));
+            if (h0 >= 0) {
+                return p + h0;
+            }
+            const int h1 = firstHit(vandq_u8(z1, vceqq_u8(vld1q_u8(p + 18), one)));
+            if (h1 >= 0) {
+                return p + 16 + h1;
+            }
+        }
+        p += 32;
+    }
+    return findStartCodeScalar(p, end);
+}
+
+FindStartCodeFn bestFindStartCode() {
+    return findStartCodeNeon;
+}
+const char* bestFindStartCodeName() {
+    return "neon";
 }
 
 #else

@@ -16,6 +16,9 @@ const uint8_t* findStartCodeSse2(const uint8_t* begin, const uint8_t* end);
 const uint8_t* findStartCodeAvx2(const uint8_t* begin, const uint8_t* end);
 bool haveAvx2();
 #endif
+#if defined(__aarch64__)
+const uint8_t* findStartCodeNeon(const uint8_t* begin, const uint8_t* end);
+#endif
 
 // The fastest variant this CPU runs, chosen on first use. Callers in loops fetch it once.
 FindStartCodeFn bestFindStartCode();

@@ -169,6 +169,9 @@ TEST(FindStartCode, VariantsAgree) {
         fns.push_back(detail::findStartCodeAvx2);
     }
 #endif
+#if defined(__aarch64__)
+    fns.push_back(detail::findStartCodeNeon);
+#endif
     for (int iter = 0; iter < 3000; ++iter) {
         const size_t n = rng() % 300;
         Bytes buf = test::randomBytes(rng, n);
