@@ -17,6 +17,8 @@ PACKAGES=(
   ffmpeg x265 python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   # the real V4L2 driver (vivid) in a VM
   qemu-system-x86 busybox-static v4l-utils cpio kmod bc
+  # the arm64 build on a real arm64 kernel (vivid) in a VM
+  qemu-system-arm
   # benchmarks
   time
 )

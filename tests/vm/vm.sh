@@ -1,8 +1,9 @@
 #!/bin/bash
 # A throw-away test machine with a real V4L2 capture device: Debian's own kernel booted under
-# qemu with the `vivid` virtual video driver. The guest sees the host's root file system
-# read-only (9p, at /host), so host-built programs run unchanged with `chroot /host`, and a
-# read-write share for results.
+# qemu with the `vivid` virtual video driver, for x86-64 (amd64) or aarch64 (arm64). The guest
+# sees the host's root file system read-only (9p, at /host), so host-built programs run
+# unchanged with `chroot /host` (for arm64, the cross-built ones, through the host's multiarch
+# arm64 libraries), and a read-write share for results.
 #
 #   vm.sh prepare                     packages, kernel, initramfs (idempotent)
 #   vm.sh run GUEST_SCRIPT SHARE_DIR [FILE...]
@@ -11,18 +12,44 @@
 #                                     exits with the script's status
 #
 # Environment:
-#   H265D_VM_CACHE   kernel + initramfs cache (default ${XDG_CACHE_HOME:-~/.cache}/h265direct-vm)
+#   H265D_VM_ARCH    amd64 (default) or arm64: the guest's architecture
+#   H265D_VM_CACHE   kernel + initramfs cache (default ${XDG_CACHE_HOME:-~/.cache}/h265direct-vm),
+#                    one folder per architecture
 #   H265D_VM_TIMEOUT seconds before qemu is killed (default 900)
-#   H265D_VM_ACCEL   tcg (default) or kvm
+#   H265D_VM_ACCEL   tcg (default) or kvm (only where the host has the guest's architecture)
 #   H265D_VM_VIVID   vivid module parameters (default: one webcam-like capture node, error
 #                    injection controls enabled)
 #   H265D_GUEST_*    passed to the guest script in /share/guest.env (source it)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-CACHE=${H265D_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/h265direct-vm}
+ARCH=${H265D_VM_ARCH:-amd64}
+CACHE=${H265D_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/h265direct-vm}/$ARCH
 VIVID_OPTS=${H265D_VM_VIVID:-n_devs=1 node_types=0x1 num_inputs=1 input_types=0x0}
-PACKAGES=(qemu-system-x86 busybox-static v4l-utils cpio kmod)
+# What differs between the architectures: qemu, its machine, the serial console, and where
+# the guest's busybox comes from. The amd64 guest runs the host's own busybox-static; the
+# arm64 one needs busybox-static:arm64, which cannot be installed beside the amd64 package
+# (they conflict), so it is only downloaded and unpacked into the cache.
+case $ARCH in
+    amd64)
+        PACKAGES=(qemu-system-x86 busybox-static v4l-utils cpio kmod)
+        QEMU=qemu-system-x86_64
+        MACHINE=()
+        TCG_CPU=max
+        CONSOLE=ttyS0
+        ;;
+    arm64)
+        PACKAGES=(qemu-system-arm cpio kmod)
+        QEMU=qemu-system-aarch64
+        MACHINE=(-M virt)
+        TCG_CPU=cortex-a72
+        CONSOLE=ttyAMA0
+        ;;
+    *)
+        echo "vm: unknown H265D_VM_ARCH '$ARCH' (amd64 or arm64)" >&2
+        exit 1
+        ;;
+esac
 # Kernel modules the guest loads: the V4L2 stack through vivid, and 9p over virtio for the
 # shares. Their dependencies are resolved from the kernel's own modules.dep.
 MODULES=(vivid virtio_pci 9pnet_virtio 9p)
@@ -48,21 +75,65 @@ install_packages() {
         "${missing[@]}"
 }
 
-# The versioned kernel package behind Debian's linux-image-amd64 meta package. The version
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    else
+        command -v sudo >/dev/null || die "need root for: $*"
+        sudo "$@"
+    fi
+}
+
+# Packages of another architecture can only be downloaded once dpkg knows it.
+enable_architecture() {
+    [ "$ARCH" = "$(dpkg --print-architecture)" ] && return 0
+    dpkg --print-foreign-architectures | grep -qx "$ARCH" && return 0
+    say "adding the $ARCH package architecture (for downloads only)"
+    as_root dpkg --add-architecture "$ARCH"
+    as_root apt-get update -qq
+}
+
+# The versioned kernel package behind Debian's linux-image-ARCH meta package. The version
 # moves with point releases, so it is looked up, never written down.
 resolve_kernel_package() {
-    local pkg
-    pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+    local meta=linux-image-$ARCH:$ARCH pkg
+    pkg=$(apt-cache depends "$meta" 2>/dev/null |
         awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
     if [ -z "$pkg" ]; then
-        local sudo=
-        [ "$(id -u)" -eq 0 ] || sudo=sudo
-        $sudo apt-get update -qq >&2
-        pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+        as_root apt-get update -qq >&2
+        pkg=$(apt-cache depends "$meta" 2>/dev/null |
             awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
     fi
-    [ -n "$pkg" ] || die "cannot resolve the kernel package behind linux-image-amd64"
+    [ -n "$pkg" ] || die "cannot resolve the kernel package behind $meta"
     echo "$pkg"
+}
+
+# Downloads one package (as root: as root, since apt's download user cannot write into
+# root's cache) into the folder given and unpacks it there, into root/.
+download_unpack() {
+    local pkg=$1 dir=$2
+    local sandbox=()
+    [ "$(id -u)" -ne 0 ] || sandbox=(-o APT::Sandbox::User=root)
+    (cd "$dir" && apt-get download -q "${sandbox[@]}" "$pkg" >&2)
+    dpkg-deb -x "$dir"/"${pkg%%:*}"_*.deb "$dir/root"
+    rm -f "$dir"/*.deb
+}
+
+# The guest's busybox: the host's for amd64, an unpacked busybox-static:arm64 for arm64.
+fetch_busybox() {
+    if [ "$ARCH" = amd64 ]; then
+        BUSYBOX=/usr/bin/busybox
+        return 0
+    fi
+    BUSYBOX=$CACHE/busybox/root/bin/busybox
+    [ -x "$BUSYBOX" ] && return 0
+    say "fetching busybox-static:$ARCH"
+    rm -rf "$CACHE/busybox.tmp"
+    mkdir -p "$CACHE/busybox.tmp"
+    download_unpack "busybox-static:$ARCH" "$CACHE/busybox.tmp"
+    rm -rf "$CACHE/busybox"
+    mv "$CACHE/busybox.tmp" "$CACHE/busybox"
+    [ -x "$BUSYBOX" ] || die "busybox-static:$ARCH has no bin/busybox"
 }
 
 # The kernel is only unpacked into the cache (never installed on the host).
@@ -72,17 +143,13 @@ fetch_kernel() {
     fi
     local pkg kver tmp
     pkg=$(resolve_kernel_package)
-    kver=${pkg#linux-image-}
+    kver=${pkg%%:*}
+    kver=${kver#linux-image-}
     say "fetching $pkg"
     tmp=$CACHE/kernel.tmp
     rm -rf "$tmp"
     mkdir -p "$tmp"
-    # apt's download user cannot write into root's cache; as root, download as root.
-    local sandbox=()
-    [ "$(id -u)" -ne 0 ] || sandbox=(-o APT::Sandbox::User=root)
-    (cd "$tmp" && apt-get download -q "${sandbox[@]}" "$pkg" >&2)
-    dpkg-deb -x "$tmp"/"$pkg"_*.deb "$tmp/root"
-    rm -f "$tmp"/*.deb
+    download_unpack "$pkg" "$tmp"
     depmod -b "$tmp/root" "$kver"
     echo "$kver" >"$tmp/version"
     rm -rf "$CACHE/kernel"
@@ -92,7 +159,7 @@ fetch_kernel() {
 build_initramfs() {
     local kver root stamp
     kver=$(cat "$CACHE/kernel/version")
-    stamp="$kver $(md5sum <"$HERE/init") $VIVID_OPTS"
+    stamp="$kver $(md5sum <"$HERE/init") $(md5sum <"$BUSYBOX") $VIVID_OPTS"
     if [ -f "$CACHE/initrd.gz" ] && [ "$(cat "$CACHE/initrd.stamp" 2>/dev/null)" = "$stamp" ]; then
         return 0
     fi
@@ -100,7 +167,7 @@ build_initramfs() {
     root=$CACHE/initrd.root
     rm -rf "$root"
     mkdir -p "$root"/{bin,dev,proc,sys,tmp,share,host,modules}
-    cp /usr/bin/busybox "$root/bin/busybox"
+    cp "$BUSYBOX" "$root/bin/busybox"
     local m ko name
     for m in "${MODULES[@]}"; do
         modprobe -d "$CACHE/kernel/root" -S "$kver" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
@@ -127,7 +194,9 @@ build_initramfs() {
 prepare() {
     mkdir -p "$CACHE"
     install_packages
+    enable_architecture
     fetch_kernel
+    fetch_busybox
     build_initramfs
 }
 
@@ -150,21 +219,21 @@ run_guest() {
     local f
     for f in "$@"; do cp "$f" "$share/"; done
     accel=${H265D_VM_ACCEL:-tcg}
-    cpu=max
+    cpu=$TCG_CPU
     [ "$accel" = kvm ] && cpu=host
     local t0 t1 qrc=0
     t0=$(date +%s)
     # qemu ignores SIGTERM from an outer `timeout` while the guest runs; this one is
     # qemu's own process, so it is the one that reliably ends a stuck guest.
-    timeout -s KILL "${H265D_VM_TIMEOUT:-900}" qemu-system-x86_64 \
+    timeout -s KILL "${H265D_VM_TIMEOUT:-900}" "$QEMU" "${MACHINE[@]}" \
         -accel "$accel" -cpu "$cpu" -smp 2 -m 1G -nographic -no-reboot -nic none \
         -kernel "$CACHE/kernel/root/boot/vmlinuz-$kver" -initrd "$CACHE/initrd.gz" \
-        -append "console=ttyS0 panic=-1 quiet" \
+        -append "console=$CONSOLE panic=-1 quiet" \
         -virtfs "local,path=$share,mount_tag=share,security_model=none,id=share" \
         -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=hostroot" \
         </dev/null >"$share/console.log" 2>&1 || qrc=$?
     t1=$(date +%s)
-    say "guest finished after $((t1 - t0)) s (qemu status $qrc); console log: $share/console.log"
+    say "$ARCH guest finished after $((t1 - t0)) s (qemu status $qrc); console log: $share/console.log"
     if [ ! -f "$share/rc" ]; then
         tail -n 30 "$share/console.log" >&2 || true
         die "the guest did not report a result"
