@@ -3,6 +3,7 @@
 // Start-code search: the hot loop of the Annex-B parser.
 
 #include <cstdint>
+#include <span>
 
 namespace h265direct::hevc::detail {
 
@@ -16,6 +17,14 @@ const uint8_t* findStartCodeSse2(const uint8_t* begin, const uint8_t* end);
 const uint8_t* findStartCodeAvx2(const uint8_t* begin, const uint8_t* end);
 bool haveAvx2();
 #endif
+
+struct StartCodeVariant {
+    const char* name;
+    FindStartCodeFn fn;
+};
+// Every variant this build has and this CPU runs, the byte-by-byte one ("scalar") first:
+// what tests and fuzz targets check against each other.
+std::span<const StartCodeVariant> startCodeVariants();
 
 // The fastest variant this CPU runs, chosen on first use. Callers in loops fetch it once.
 FindStartCodeFn bestFindStartCode();
