@@ -19,6 +19,8 @@ PACKAGES=(
   qemu-system-x86 busybox-static v4l-utils cpio kmod bc
   # benchmarks
   time
+  # fuzz targets (libFuzzer) and the sanitizer builds (tools/ci/)
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()
