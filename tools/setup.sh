@@ -21,6 +21,8 @@ PACKAGES=(
   qemu-system-arm
   # benchmarks
   time
+  # fuzz targets (libFuzzer) and the sanitizer builds (tools/ci/)
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #include "hevc/start_code.hpp"
 
 #include <cstring>
+#include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -171,5 +172,20 @@ const char* bestFindStartCodeName() {
 }
 
 #endif
+
+std::span<const StartCodeVariant> startCodeVariants() {
+    static const std::vector<StartCodeVariant> variants = [] {
+        std::vector<StartCodeVariant> v = {{"scalar", findStartCodeScalar},
+                                           {"memchr", findStartCodeMemchr}};
+#ifdef H265D_X86
+        v.push_back({"sse2", findStartCodeSse2});
+        if (haveAvx2()) {
+            v.push_back({"avx2", findStartCodeAvx2});
+        }
+#endif
+        return v;
+    }();
+    return variants;
+}
 
 }  // namespace h265direct::hevc::detail

@@ -3,6 +3,7 @@
 // Start-code search: the hot loop of the Annex-B parser.
 
 #include <cstdint>
+#include <span>
 
 namespace h265direct::hevc::detail {
 
@@ -19,6 +20,14 @@ bool haveAvx2();
 #if defined(__aarch64__)
 const uint8_t* findStartCodeNeon(const uint8_t* begin, const uint8_t* end);
 #endif
+
+struct StartCodeVariant {
+    const char* name;
+    FindStartCodeFn fn;
+};
+// Every variant this build has and this CPU runs, the byte-by-byte one ("scalar") first:
+// what tests and fuzz targets check against each other.
+std::span<const StartCodeVariant> startCodeVariants();
 
 // The fastest variant this CPU runs, chosen on first use. Callers in loops fetch it once.
 FindStartCodeFn bestFindStartCode();

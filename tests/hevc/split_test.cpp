@@ -161,13 +161,10 @@ TEST(SplitNalUnits, ParseNalHeader) {
 // around the vector widths.
 TEST(FindStartCode, VariantsAgree) {
     std::mt19937 rng(7);
-    std::vector<detail::FindStartCodeFn> fns = {detail::findStartCodeMemchr,
-                                                detail::bestFindStartCode()};
+    const auto variants = detail::startCodeVariants();
+    ASSERT_STREQ(variants[0].name, "scalar");
 #if defined(__x86_64__) || defined(__i386__)
-    fns.push_back(detail::findStartCodeSse2);
-    if (detail::haveAvx2()) {
-        fns.push_back(detail::findStartCodeAvx2);
-    }
+    ASSERT_GE(variants.size(), 3u);  // scalar, memchr, sse2 (and avx2 where the CPU has it)
 #endif
 #if defined(__aarch64__)
     fns.push_back(detail::findStartCodeNeon);
@@ -191,9 +188,11 @@ TEST(FindStartCode, VariantsAgree) {
         const uint8_t* e = b + n;
         for (size_t start = 0; start < std::min<size_t>(n, 70); start += 1 + rng() % 5) {
             const uint8_t* want = detail::findStartCodeScalar(b + start, e);
-            for (auto fn : fns) {
-                ASSERT_EQ(fn(b + start, e), want) << "iter " << iter << " start " << start;
+            for (const detail::StartCodeVariant& v : variants) {
+                ASSERT_EQ(v.fn(b + start, e), want)
+                    << v.name << " iter " << iter << " start " << start;
             }
+            ASSERT_EQ(detail::bestFindStartCode()(b + start, e), want);
         }
     }
 }

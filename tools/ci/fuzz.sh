@@ -1,0 +1,68 @@
+#!/bin/bash
+# CI stage: builds the fuzz targets of tests/fuzz (libFuzzer, clang-14, AddressSanitizer and
+# UndefinedBehaviorSanitizer) and runs each from its seed corpus for a bounded time. Fails on
+# any finding (a broken property, a sanitizer report, a crash, a hang, memory blow-up); the
+# input that caused it is kept as <work dir>/<target>-crash-... for tests/fuzz/corpus/.
+#
+#   FUZZ_SECONDS   seconds per target (default 40)
+#   FUZZ_RUNS      stop a target earlier after this many executions (default: no limit)
+#   FUZZ_TARGETS   space-separated subset, e.g. "assembler options" (default: all)
+#   FUZZ_BUILD_DIR build folder (default build-fuzz)
+#   FUZZ_WORK_DIR  where the corpora grow and findings land (default <build>/fuzz-work)
+set -euo pipefail
+begin=$(date +%s)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
+WORK=${FUZZ_WORK_DIR:-$BUILD/fuzz-work}
+SECONDS_PER_TARGET=${FUZZ_SECONDS:-40}
+RUNS=${FUZZ_RUNS:--1}
+
+if [ -n "${FUZZ_TARGETS:-}" ]; then
+  read -r -a targets <<<"$FUZZ_TARGETS"
+else
+  targets=()
+  for f in "$ROOT"/tests/fuzz/*_fuzz.cpp; do
+    n=$(basename "$f" .cpp)
+    targets+=("${n%_fuzz}")
+  done
+fi
+
+launcher=()
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
+echo "fuzz: configuring $BUILD (clang-14, -DH265D_FUZZ=ON)"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DH265D_FUZZ=ON \
+  -DH265D_BUILD_TESTS=OFF -DH265D_BUILD_BENCH=OFF \
+  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 "${launcher[@]}" >/dev/null
+echo "fuzz: building ${targets[*]/%/_fuzz}"
+cmake --build "$BUILD" -j"$(nproc)" --target "${targets[@]/%/_fuzz}" >/dev/null
+built=$(date +%s)
+echo "fuzz: built in $((built - begin)) s"
+
+export UBSAN_OPTIONS=print_stacktrace=1
+failed=()
+for t in "${targets[@]}"; do
+  mkdir -p "$WORK/$t"
+  log="$WORK/$t.log"
+  echo "fuzz: $t for up to ${SECONDS_PER_TARGET} s (seeds: tests/fuzz/corpus/$t)"
+  # New inputs go to the work folder; the seed corpus in the repository is only read.
+  if "$BUILD/tests/fuzz/${t}_fuzz" -max_total_time="$SECONDS_PER_TARGET" -runs="$RUNS" \
+      -max_len=4096 -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="$WORK/$t-" "$WORK/$t" "$ROOT/tests/fuzz/corpus/$t" >"$log" 2>&1; then
+    runs=$(sed -n 's/^stat::number_of_executed_units: //p' "$log")
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+    echo "fuzz: $t: ${runs:-?} executions, $cov, no finding"
+  else
+    echo "fuzz: $t: FINDING (log: $log)"
+    grep -E 'ERROR|property broken|SUMMARY|Test unit written' "$log" | head -20 || true
+    failed+=("$t")
+  fi
+done
+
+echo "fuzz: took $(($(date +%s) - begin)) s"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: FAILED: ${failed[*]}" >&2
+  exit 1
+fi
+echo "fuzz: all ${#targets[@]} targets ran without a finding"
