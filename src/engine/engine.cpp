@@ -273,7 +273,16 @@ int Engine::Impl::run() {
         return 0;
     };
 
-    while (!stop.requested()) {
+    for (;;) {
+        // A sink may fail while nothing is encoded (a client that cannot connect): looked at
+        // before every frame, wanted or not.
+        if (int code = sinkFailure()) {
+            exitCode = fail(code, "an output failed; stopping");
+            break;
+        }
+        if (stop.requested()) {
+            break;
+        }
         if (config.maxFrames > 0 && frameNumber >= config.maxFrames) {
             break;
         }
@@ -371,10 +380,6 @@ int Engine::Impl::run() {
         const int64_t outCapture = captureByPts[static_cast<uint64_t>(out.pts) % kCaptureRing];
         if (!publish(out, outCapture, encodeNs)) {
             exitCode = kExitFailure;
-            break;
-        }
-        if (int code = sinkFailure()) {
-            exitCode = fail(code, "an output failed; stopping");
             break;
         }
         tickStats(monotonicNs());
