@@ -1,5 +1,10 @@
 #include "h265direct/engine.hpp"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -15,6 +20,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/stop_signal.hpp"
+#include "core/unique_fd.hpp"
 #include "encode/x265_encoder.hpp"
 #include "engine/au_pool.hpp"
 #include "engine/convert_ahead.hpp"
@@ -39,9 +45,13 @@ struct Engine::Impl {
     void emitStats(int64_t now);
     void printFrameLine(const AccessUnit& au) const;
     void emitTotals(int64_t now);
+    // Nothing to encode: sleeps until a sink's state changes (watchState), stop, or the
+    // deadline (monotonic ns, 0 = none).
+    void sleepUntilWanted(int64_t deadlineNs);
 
     EngineConfig config;
     StopSignal stop;
+    UniqueFd sinkStateFd;  // eventfd: a sink's wantsFrames() or fatalError() changed
     std::atomic<bool> keyframeRequested{false};
     AccessUnitCallback auCallback;
     StatsCallback statsCallback;
@@ -195,6 +205,19 @@ void Engine::Impl::emitTotals(int64_t now) {
     }
 }
 
+void Engine::Impl::sleepUntilWanted(int64_t deadlineNs) {
+    int timeoutMs = -1;
+    if (deadlineNs > 0) {
+        const int64_t left = deadlineNs - monotonicNs();
+        timeoutMs = static_cast<int>(std::clamp<int64_t>((left + 999'999) / 1'000'000, 0, 60'000));
+    }
+    pollfd fds[2] = {{sinkStateFd.get(), POLLIN, 0}, {stop.fd(), POLLIN, 0}};
+    if (poll(fds, 2, timeoutMs) > 0 && (fds[0].revents & POLLIN) != 0) {
+        uint64_t count = 0;
+        [[maybe_unused]] ssize_t n = ::read(sinkStateFd.get(), &count, sizeof count);
+    }
+}
+
 int Engine::Impl::run() {
     runStartNs = monotonicNs();
     frameNumber = 0;
@@ -228,6 +251,16 @@ int Engine::Impl::run() {
         return failAtStart(e.exitCode(), e.what());
     } catch (const std::exception& e) {
         return failAtStart(kExitFailure, e.what());
+    }
+    sinkStateFd.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!sinkStateFd) {
+        return failAtStart(kExitFailure, std::string("eventfd: ") + strerror(errno));
+    }
+    for (auto& sink : sinks) {
+        sink->watchState([fd = sinkStateFd.get()] {
+            const uint64_t one = 1;
+            [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);
+        });
     }
 
     const bool live = config.source.kind == SourceKind::Camera || config.source.pace;
@@ -292,6 +325,18 @@ int Engine::Impl::run() {
         bool wanted = sinks.empty();
         for (auto& sink : sinks) {
             wanted = wanted || sink->wantsFrames();
+        }
+        if (!wanted && !live) {
+            // Nobody wants frames and the source would hand them out as fast as they are
+            // asked for: ask for none until a sink wants them (no frame is lost: an unpaced
+            // source's frames have no time to miss).
+            int64_t deadline = nextStatsNs;
+            if (endNs > 0) {
+                deadline = std::min(deadline, endNs);
+            }
+            sleepUntilWanted(deadline);
+            tickStats(monotonicNs());
+            continue;
         }
         if (convertAhead) {
             convertAhead->setPaused(!wanted);
@@ -412,6 +457,7 @@ int Engine::Impl::run() {
     emitTotals(now);
     convertAhead.reset();
     sinks.clear();
+    sinkStateFd.reset();
     encoder.reset();
     converter.reset();
     source.reset();

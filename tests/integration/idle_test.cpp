@@ -1,5 +1,5 @@
-// An engine with nobody to encode for: it must end when an output fails. Real program, real
-// sockets on loopback.
+// An engine with nobody to encode for: it must end when an output fails, and sleep (not spin)
+// while it waits for a receiver. Real program, real sockets on loopback.
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -73,6 +73,52 @@ TEST(Idle, ClientThatCannotConnectEndsTheUnpacedRun) {
 
 TEST(Idle, ClientThatCannotConnectEndsTheRunThatKeepsEncoding) {
     expectClientFailureEnds({"--keep-encoding"});
+}
+
+// -l with no receiver and an unpaced source (frames as fast as asked): the engine must sleep
+// until a receiver comes. Measured as an upper bound on CPU time and on wake-ups over a few
+// seconds, then a receiver connects and gets frames (the sleep ends on that event).
+TEST(Idle, ServerWithoutReceiverSleeps) {
+    // -l binds the port itself: take a free one, and try again should another program take
+    // it in between.
+    std::unique_ptr<ChildProcess> p;
+    uint16_t port = 0;
+    for (int attempt = 0; attempt < 5 && !p; ++attempt) {
+        port = BoundPort(false).port;
+        p = std::make_unique<ChildProcess>(
+            std::vector<std::string>{binaryPath(), "--pattern", "--no-pace", "-s", "320x240", "-l",
+                                     "127.0.0.1:" + std::to_string(port)});
+        if (!p->waitForStderr("encoder: ")) {
+            ASSERT_NE(p->wait(), 0);
+            ASSERT_NE(p->err().find("listen"), std::string::npos) << p->err();
+            p.reset();
+        }
+    }
+    ASSERT_TRUE(p) << "no free port found";
+    const double cpu0 = p->cpuSeconds();
+    const long long wakes0 = p->voluntarySwitches();
+    const double windowSec = 3;
+    std::this_thread::sleep_for(std::chrono::duration<double>(windowSec));
+    const double cpu = p->cpuSeconds() - cpu0;
+    const long long wakes = p->voluntarySwitches() - wakes0;
+    // Spinning took a whole core (3 s of CPU in 3 s). Sleeping: the stats line once a second.
+    EXPECT_LT(cpu, 0.05 * windowSec) << "CPU seconds used while waiting for a receiver";
+    EXPECT_LT(wakes, 20 * windowSec) << "wake-ups while waiting for a receiver";
+
+    // A receiver comes: frames flow at once.
+    UniqueFd rx(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    ASSERT_EQ(::connect(rx.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    pollfd pf{rx.get(), POLLIN, 0};
+    ASSERT_EQ(poll(&pf, 1, 60'000), 1) << "no frame for the receiver";
+    uint8_t buf[4096];
+    EXPECT_GT(::read(rx.get(), buf, sizeof buf), 0);
+    rx.reset();
+    p->signal(SIGINT);
+    EXPECT_EQ(p->wait(), 0) << p->err();
 }
 
 }  // namespace
