@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "h265direct/access_unit.hpp"
 #include "h265direct/stats.hpp"
 
@@ -24,6 +26,11 @@ public:
     virtual bool wantsFrames() const { return true; }
     // Non-zero once the sink failed for good and the run must end with that exit code.
     virtual int fatalError() const { return 0; }
+    // Called once before the first access unit. A sink whose wantsFrames() or fatalError()
+    // can change outside consume() (on a thread of its own) calls `changed` after each such
+    // change, from any thread: an engine with nothing to encode sleeps until then instead of
+    // polling. `changed` is cheap and never blocks.
+    virtual void watchState(std::function<void()> changed) { (void)changed; }
 };
 
 }  // namespace h265direct

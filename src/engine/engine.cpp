@@ -1,5 +1,10 @@
 #include "h265direct/engine.hpp"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -15,6 +20,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/stop_signal.hpp"
+#include "core/unique_fd.hpp"
 #include "encode/x265_encoder.hpp"
 #include "engine/au_pool.hpp"
 #include "engine/convert_ahead.hpp"
@@ -39,9 +45,13 @@ struct Engine::Impl {
     void emitStats(int64_t now);
     void printFrameLine(const AccessUnit& au) const;
     void emitTotals(int64_t now);
+    // Nothing to encode: sleeps until a sink's state changes (watchState), stop, or the
+    // deadline (monotonic ns, 0 = none).
+    void sleepUntilWanted(int64_t deadlineNs);
 
     EngineConfig config;
     StopSignal stop;
+    UniqueFd sinkStateFd;  // eventfd: a sink's wantsFrames() or fatalError() changed
     std::atomic<bool> keyframeRequested{false};
     AccessUnitCallback auCallback;
     StatsCallback statsCallback;
@@ -102,26 +112,14 @@ void Engine::Impl::printFrameLine(const AccessUnit& au) const {
 bool Engine::Impl::publish(const EncodedFrame& frame, int64_t captureNs, int64_t encodeNs) {
     std::shared_ptr<AccessUnit> au = pool.acquire();
     au->data.assign(frame.bytes.begin(), frame.bytes.end());
-    const hevc::ParseError pe = hevc::splitNalUnits(au->data, au->nals);
+    // Whole NAL units, exactly one access unit, a picture in it; keyframe, IDR and parameter
+    // sets filled in. Never hand on a stream we cannot parse ourselves.
+    const hevc::ParseError pe = hevc::describeAccessUnit(*au);
     if (pe != hevc::ParseError::None) {
-        // Never hand on a stream we cannot parse ourselves.
         fail(kExitFailure, std::string("encoder output is not a valid Annex-B access unit: ") +
                                hevc::toString(pe));
         return false;
     }
-    bool vps = false, sps = false, pps = false, seenVcl = false;
-    for (const NalUnitInfo& nal : au->nals) {
-        if (hevc::isVcl(nal.type)) {
-            au->keyframe = au->keyframe || hevc::isIrap(nal.type);
-            au->idr = au->idr || hevc::isIdr(nal.type);
-            seenVcl = true;
-        } else if (!seenVcl) {
-            vps = vps || nal.type == hevc::kVps;
-            sps = sps || nal.type == hevc::kSps;
-            pps = pps || nal.type == hevc::kPps;
-        }
-    }
-    au->hasParameterSets = vps && sps && pps;
     au->pts = frame.pts;
     au->frameNumber = frameNumber++;
     au->captureTimeNs = captureNs;
@@ -195,6 +193,19 @@ void Engine::Impl::emitTotals(int64_t now) {
     }
 }
 
+void Engine::Impl::sleepUntilWanted(int64_t deadlineNs) {
+    int timeoutMs = -1;
+    if (deadlineNs > 0) {
+        const int64_t left = deadlineNs - monotonicNs();
+        timeoutMs = static_cast<int>(std::clamp<int64_t>((left + 999'999) / 1'000'000, 0, 60'000));
+    }
+    pollfd fds[2] = {{sinkStateFd.get(), POLLIN, 0}, {stop.fd(), POLLIN, 0}};
+    if (poll(fds, 2, timeoutMs) > 0 && (fds[0].revents & POLLIN) != 0) {
+        uint64_t count = 0;
+        [[maybe_unused]] ssize_t n = ::read(sinkStateFd.get(), &count, sizeof count);
+    }
+}
+
 int Engine::Impl::run() {
     runStartNs = monotonicNs();
     frameNumber = 0;
@@ -228,6 +239,16 @@ int Engine::Impl::run() {
         return failAtStart(e.exitCode(), e.what());
     } catch (const std::exception& e) {
         return failAtStart(kExitFailure, e.what());
+    }
+    sinkStateFd.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!sinkStateFd) {
+        return failAtStart(kExitFailure, std::string("eventfd: ") + strerror(errno));
+    }
+    for (auto& sink : sinks) {
+        sink->watchState([fd = sinkStateFd.get()] {
+            const uint64_t one = 1;
+            [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);
+        });
     }
 
     const bool live = config.source.kind == SourceKind::Camera || config.source.pace;
@@ -273,7 +294,16 @@ int Engine::Impl::run() {
         return 0;
     };
 
-    while (!stop.requested()) {
+    for (;;) {
+        // A sink may fail while nothing is encoded (a client that cannot connect): looked at
+        // before every frame, wanted or not.
+        if (int code = sinkFailure()) {
+            exitCode = fail(code, "an output failed; stopping");
+            break;
+        }
+        if (stop.requested()) {
+            break;
+        }
         if (config.maxFrames > 0 && frameNumber >= config.maxFrames) {
             break;
         }
@@ -283,6 +313,18 @@ int Engine::Impl::run() {
         bool wanted = sinks.empty();
         for (auto& sink : sinks) {
             wanted = wanted || sink->wantsFrames();
+        }
+        if (!wanted && !live) {
+            // Nobody wants frames and the source would hand them out as fast as they are
+            // asked for: ask for none until a sink wants them (no frame is lost: an unpaced
+            // source's frames have no time to miss).
+            int64_t deadline = nextStatsNs;
+            if (endNs > 0) {
+                deadline = std::min(deadline, endNs);
+            }
+            sleepUntilWanted(deadline);
+            tickStats(monotonicNs());
+            continue;
         }
         if (convertAhead) {
             convertAhead->setPaused(!wanted);
@@ -373,10 +415,6 @@ int Engine::Impl::run() {
             exitCode = kExitFailure;
             break;
         }
-        if (int code = sinkFailure()) {
-            exitCode = fail(code, "an output failed; stopping");
-            break;
-        }
         tickStats(monotonicNs());
     }
 
@@ -407,6 +445,7 @@ int Engine::Impl::run() {
     emitTotals(now);
     convertAhead.reset();
     sinks.clear();
+    sinkStateFd.reset();
     encoder.reset();
     converter.reset();
     source.reset();

@@ -122,6 +122,9 @@ struct TcpOutput::Impl {
     void beginFinish();
     void teardown();
     void publishStats();
+    // Store `wants` / `fatal` and tell the engine's watch (watchState) of a change.
+    void setWants(bool v);
+    void setFatal(int code);
     // The client's current connection (older ones may still be closing).
     Peer* clientPeer() {
         return peers.empty() || peers.back()->closing ? nullptr : peers.back().get();
@@ -149,6 +152,8 @@ struct TcpOutput::Impl {
     UniqueFd wakeFd;
     std::atomic<bool> wants{true};
     std::atomic<int> fatal{0};
+    std::mutex watchMutex;
+    std::function<void()> watch;
     bool finished = false;  // finish() was called (engine thread)
 
     // Loop state.
@@ -326,7 +331,7 @@ void TcpOutput::Impl::run() {
         const int rc = ring->submitAndWait();
         if (rc < 0 && rc != -EBUSY && rc != -EAGAIN) {
             LOG_ERROR(kTag, "io_uring wait failed: %s", std::strerror(-rc));
-            fatal.store(kExitNetwork);
+            setFatal(kExitNetwork);
             break;
         }
         ring->drain([&](const io_uring_cqe& cqe) { handle(cqe); });
@@ -548,7 +553,7 @@ void TcpOutput::Impl::startConnectRound() {
     // requested keyframe, so encoding may stay paused until the connection is up.
     const bool first = !everConnected && connectFailuresInRow == 0;
     peers.push_back(std::move(p));
-    wants.store(first || config.keepEncoding);
+    setWants(first || config.keepEncoding);
     addressIndex = 0;
     lastConnectError.clear();
     tryNextAddress();
@@ -601,7 +606,7 @@ void TcpOutput::Impl::onConnect(Peer& p, int res) {
         if (p.queue.empty()) {
             p.queue.waitForStartPoint();
         }
-        wants.store(true);
+        setWants(true);
         armRecv(p);
         pump(p);
         maybeRequestKeyframe();
@@ -633,8 +638,8 @@ void TcpOutput::Impl::connectRoundFailed(const std::string& reason) {
     if (config.exitOnDisconnect) {
         LOG_ERROR(kTag, "cannot connect to %s: %s (--exit-on-disconnect)",
                   endpoint.toString().c_str(), reason.c_str());
-        fatal.store(kExitNetwork);
-        wants.store(config.keepEncoding);
+        setFatal(kExitNetwork);
+        setWants(config.keepEncoding);
         return;
     }
     const int shift = std::min(connectFailuresInRow - 1, 20);
@@ -646,7 +651,7 @@ void TcpOutput::Impl::connectRoundFailed(const std::string& reason) {
         LOG_WARN(kTag, "cannot connect to %s: %s; retrying in %lld ms (until it works)",
                  endpoint.toString().c_str(), reason.c_str(), static_cast<long long>(delay));
     }
-    wants.store(config.keepEncoding);
+    setWants(config.keepEncoding);
     armTimer(reconnectOp, reconnectTs, delay * kMs);
 }
 
@@ -793,8 +798,8 @@ void TcpOutput::Impl::reap() {
                 if (config.exitOnDisconnect) {
                     LOG_ERROR(kTag, "connection to %s lost (--exit-on-disconnect)",
                               endpoint.toString().c_str());
-                    fatal.store(kExitNetwork);
-                    wants.store(config.keepEncoding);
+                    setFatal(kExitNetwork);
+                    setWants(config.keepEncoding);
                 } else {
                     // Reconnect at once; failures back off from there.
                     startConnectRound();
@@ -802,7 +807,7 @@ void TcpOutput::Impl::reap() {
             }
         } else if (config.exitOnDisconnect && hadPeer && peers.empty()) {
             LOG_ERROR(kTag, "the last receiver left (--exit-on-disconnect)");
-            fatal.store(kExitNetwork);
+            setFatal(kExitNetwork);
         }
     }
 }
@@ -848,7 +853,7 @@ void TcpOutput::Impl::afterCompletions() {
         for (auto& p : peers) {
             any = any || !p->closing;
         }
-        wants.store(any || config.keepEncoding);
+        setWants(any || config.keepEncoding);
     }
     if (finishing && peers.empty()) {
         exitLoop = true;
@@ -970,7 +975,7 @@ TcpOutput::TcpOutput(Mode mode, const NetConfig& config, std::function<void()> r
     if (config.zeroCopy == ZeroCopy::On && !d.zeroCopyAvailable) {
         LOG_WARN(kTag, "--zerocopy on: this kernel has no zero-copy send; using plain sends");
     }
-    d.wants.store(mode == Mode::Client || config.keepEncoding);
+    d.setWants(mode == Mode::Client || config.keepEncoding);
     d.lastCollectNs = monotonicNs();
     d.thread = std::thread([&d] { d.run(); });
 }
@@ -1088,6 +1093,28 @@ void TcpOutput::collectStats(StatsReport& report) {
     };
     report.add(prefix + "latency_p50_ms", pct(0.5), "ms", 2);
     report.add(prefix + "latency_p99_ms", pct(0.99), "ms", 2);
+}
+
+void TcpOutput::Impl::setWants(bool v) {
+    if (wants.exchange(v) != v) {
+        std::lock_guard lock(watchMutex);
+        if (watch) {
+            watch();
+        }
+    }
+}
+
+void TcpOutput::Impl::setFatal(int code) {
+    fatal.store(code);
+    std::lock_guard lock(watchMutex);
+    if (watch) {
+        watch();
+    }
+}
+
+void TcpOutput::watchState(std::function<void()> changed) {
+    std::lock_guard lock(impl_->watchMutex);
+    impl_->watch = std::move(changed);
 }
 
 int TcpOutput::fatalError() const {

@@ -59,6 +59,7 @@ public:
     void collectStats(StatsReport& report) override;
     int fatalError() const override;
     bool wantsFrames() const override;
+    void watchState(std::function<void()> changed) override;
 
     OutputStats stats() const;
     // Server: the port it listens on.
