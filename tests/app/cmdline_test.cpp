@@ -70,6 +70,13 @@ TEST(Cmdline, EveryAcceptedForm) {
     EXPECT_TRUE(h.loop);
     EXPECT_EQ(h.verbose, 1);
     EXPECT_EQ(h.output, "out.h265");
+
+    // An option that takes a value takes the next argument, whatever it looks like.
+    Fixture k;
+    ASSERT_EQ(k.run({"-o", "-h", "--input", "--pattern"}), "");
+    EXPECT_EQ(k.output, "-h");
+    EXPECT_EQ(k.input, "--pattern");
+    EXPECT_FALSE(k.pattern);
 }
 
 TEST(Cmdline, RefusalsNameTheOption) {
