@@ -3,11 +3,15 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <limits>
 #include <map>
+#include <sstream>
 #include <utility>
 
 namespace h265direct::cli {
@@ -55,10 +59,33 @@ struct Opt {
     std::function<void()> seen;  // Flag, Counter
     CLI::Option* cli = nullptr;
     // This parse:
-    bool given = false;  // on the command line
+    bool given = false;          // on the command line or in the configuration file
+    bool onCommandLine = false;  // on the command line
+    std::string value;           // Value: the text in effect
+    int count = 0;               // Flag, Counter: how often given
 
     std::string label() const { return longName.empty() ? shortName : longName; }
+    // The name in a configuration file: the long name without its dashes.
+    std::string key() const { return longName.empty() ? std::string{} : longName.substr(2); }
 };
+
+std::string trimmed(const std::string& s) {
+    const size_t begin = s.find_first_not_of(" \t\r");
+    if (begin == std::string::npos) {
+        return {};
+    }
+    return s.substr(begin, s.find_last_not_of(" \t\r") - begin + 1);
+}
+
+// A value as the configuration file writes it: numbers bare, anything else quoted.
+std::string configValue(const std::string& v) {
+    double n = 0;
+    const auto r = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (!v.empty() && r.ec == std::errc() && r.ptr == v.data() + v.size()) {
+        return v;
+    }
+    return v.find('"') == std::string::npos ? "\"" + v + "\"" : "'" + v + "'";
+}
 
 // The help: the description, the usage line, then each group's options with the description
 // (and default) wrapped from one column.
@@ -102,7 +129,7 @@ private:
 }  // namespace
 
 struct Parser::Impl {
-    enum class Stop { None, Help, Version };
+    enum class Stop { None, Help, Version, PrintConfig };
 
     CLI::App app;
     std::string program;
@@ -111,6 +138,8 @@ struct Parser::Impl {
     std::vector<std::unique_ptr<Opt>> opts;
     std::vector<std::pair<std::string, std::string>> exclusions;
     std::vector<std::function<void()>> checks;
+    CLI::Option* config = nullptr;
+    CLI::Option* printConfig = nullptr;
     Stop stop = Stop::None;
 
     Impl(std::string name, const std::string& description, std::string versionText)
@@ -158,10 +187,28 @@ struct Parser::Impl {
         opts.push_back(std::move(o));
     }
 
-    // One value of `o` (`name`: how the message names the option).
+    // Whether the file's setting of `o` gives way to the command line: `o` itself, or an
+    // option it cannot be combined with, is on the command line.
+    bool overridden(const Opt& o) {
+        if (o.onCommandLine) {
+            return true;
+        }
+        for (const auto& [a, b] : exclusions) {
+            const Opt* x = find(a);
+            const Opt* y = find(b);
+            if ((x == &o && y != nullptr && y->onCommandLine) ||
+                (y == &o && x != nullptr && x->onCommandLine)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // One value of `o`, from the command line or the file (`name` is how that source names it).
     static void apply(Opt& o, const std::string& value, const std::string& name) {
         if (o.kind != Kind::Value) {
             o.given = true;
+            ++o.count;
             o.seen();
             return;
         }
@@ -174,6 +221,7 @@ struct Parser::Impl {
         } catch (const UsageError& e) {
             throw UsageError{name + ": " + e.message};
         }
+        o.value = value;
     }
 
     // CLI11's own refusals, in the programs' words.
@@ -220,6 +268,91 @@ struct Parser::Impl {
             }
             throw UsageError{"unknown option " + a.substr(0, 2) +
                              (literal || where.empty() ? "" : " (in " + where + ")")};
+        }
+    }
+
+    // The configuration file's settings for what the command line did not set.
+    void readConfig(const std::string& path) {
+        std::ifstream in(path);
+        if (!in) {
+            throw UsageError{"--config " + path + ": " + std::strerror(errno)};
+        }
+        const CLI::ConfigTOML format;
+        std::map<const Opt*, int> lineOf;
+        std::string line;
+        for (int n = 1; std::getline(in, line); ++n) {
+            const std::string where = path + ":" + std::to_string(n) + ": ";
+            const std::string t = trimmed(line);
+            if (t.empty() || t[0] == '#' || t[0] == ';') {
+                continue;
+            }
+            if (t[0] == '[') {
+                throw UsageError{where + "sections are not used; write name = value lines"};
+            }
+            const size_t eq = t.find('=');
+            if (eq == std::string::npos || trimmed(t.substr(0, eq)).empty()) {
+                throw UsageError{where + "'" + t + "' is not name = value"};
+            }
+            // CLI11 reads the line: quotes, trailing comment, lists.
+            std::istringstream one(t.size() < 3 ? t + " " : t);
+            const std::vector<CLI::ConfigItem> items = format.from_config(one);
+            if (items.size() != 1) {
+                throw UsageError{where + "'" + t + "' is not name = value"};
+            }
+            std::string key;
+            for (const std::string& p : items[0].parents) {
+                key += p + ".";
+            }
+            key += items[0].name;
+            Opt* o = find("--" + key);
+            if (o == nullptr || key.empty()) {
+                const bool command =
+                    key == "config" || key == "print-config" || key == "help" || key == "version";
+                throw UsageError{where + "'" + key + "' " +
+                                 (command ? "is for the command line only" : "is not an option")};
+            }
+            if (const auto seen = lineOf.find(o); seen != lineOf.end()) {
+                throw UsageError{where + key + ": given more than once (also on line " +
+                                 std::to_string(seen->second) + ")"};
+            }
+            lineOf[o] = n;
+            if (items[0].inputs.size() != 1) {
+                throw UsageError{where + key + ": one value expected (quote a value with spaces)"};
+            }
+            const std::string& value = items[0].inputs[0];
+            if (overridden(*o)) {
+                continue;
+            }
+            try {
+                applyFromFile(*o, key, value);
+            } catch (const UsageError& e) {
+                throw UsageError{where + e.message};
+            }
+        }
+    }
+
+    static void applyFromFile(Opt& o, const std::string& key, const std::string& value) {
+        if (o.kind == Kind::Flag) {
+            if (value != "true" && value != "false") {
+                throw UsageError{key + ": '" + value + "' is not true or false"};
+            }
+            if (value == "true") {
+                apply(o, value, key);
+            }
+        } else if (o.kind == Kind::Counter) {
+            long long n = value == "true" ? 1 : 0;
+            if (value != "true" && value != "false") {
+                try {
+                    wholeNumber([&n](long long v) { n = v; }, 0, 10)(value);
+                } catch (const UsageError& e) {
+                    throw UsageError{key + ": " + e.message};
+                }
+            }
+            for (long long i = 0; i < n; ++i) {
+                apply(o, value, key);
+            }
+        } else {
+            apply(o, value, key);
         }
     }
 };
@@ -275,6 +408,19 @@ void Parser::check(std::function<void()> fn) {
     impl_->checks.push_back(std::move(fn));
 }
 
+void Parser::configFile() {
+    impl_->config = impl_->app.add_option("--config")
+                        ->description(
+                            "Read options from FILE (name = value lines, see "
+                            "--print-config); options on the command line win")
+                        ->type_name("FILE")
+                        ->group("Options");
+    impl_->printConfig =
+        impl_->app.add_flag("--print-config")
+            ->description("Print the effective configuration in --config's format and exit")
+            ->group("Options");
+}
+
 bool Parser::given(const std::string& name) const {
     const Opt* o = impl_->find(name);
     return o != nullptr && o->given;
@@ -284,7 +430,9 @@ bool Parser::parseOrThrow(const std::vector<std::string>& args) {
     Impl& m = *impl_;
     m.stop = Impl::Stop::None;
     for (auto& o : m.opts) {
-        o->given = false;
+        o->given = o->onCommandLine = false;
+        o->value.clear();
+        o->count = 0;
     }
     // CLI11 keeps the order of every parse: this one's starts here.
     const size_t firstOfThisParse = m.app.parse_order().size();
@@ -311,7 +459,17 @@ bool Parser::parseOrThrow(const std::vector<std::string>& args) {
             continue;
         }
         const size_t i = used[c]++;
+        o->onCommandLine = true;
         Impl::apply(*o, i < c->results().size() ? c->results()[i] : std::string{}, o->label());
+    }
+    if (m.config != nullptr && m.config->count() > 0) {
+        if (m.config->results().size() > 1) {
+            throw UsageError{"--config: given more than once"};
+        }
+        if (m.config->results()[0].empty()) {
+            throw UsageError{"--config: empty value"};
+        }
+        m.readConfig(m.config->results()[0]);
     }
 
     for (const auto& [a, b] : m.exclusions) {
@@ -321,6 +479,10 @@ bool Parser::parseOrThrow(const std::vector<std::string>& args) {
     }
     for (const auto& fn : m.checks) {
         fn();
+    }
+    if (m.printConfig != nullptr && m.printConfig->count() > 0) {
+        m.stop = Impl::Stop::PrintConfig;
+        return false;
     }
     return true;
 }
@@ -336,7 +498,9 @@ int Parser::parse(int argc, const char* const* argv) {
                 case Impl::Stop::Version:
                     std::printf("%s\n", impl_->version.c_str());
                     break;
+                case Impl::Stop::PrintConfig:
                 case Impl::Stop::None:
+                    std::fputs(effectiveConfig().c_str(), stdout);
                     break;
             }
             return 0;
@@ -351,6 +515,45 @@ int Parser::parse(int argc, const char* const* argv) {
 
 std::string Parser::help() const {
     return impl_->app.help();
+}
+
+std::string Parser::effectiveConfig() const {
+    const Impl& m = *impl_;
+    std::string out = "# " + m.program +
+                      " configuration, read with --config FILE; options on the command line "
+                      "win.\n# One `name = value` per line (the long option's name); quote "
+                      "values with spaces; '#' starts\n# a comment. Lines starting with '#' "
+                      "show a default.\n";
+    std::string group;
+    for (const auto& o : m.opts) {
+        if (o->key().empty()) {
+            continue;
+        }
+        if (o->group != group) {
+            group = o->group;
+            out += "\n## " + group + "\n";
+        }
+        std::string help;
+        appendWrapped(help, o->help, 0, 0, kHelpWidth - 2);
+        out += "\n";
+        for (size_t pos = 0; pos < help.size();) {
+            const size_t end = std::min(help.find('\n', pos), help.size());
+            out += "# " + help.substr(pos, end - pos) + "\n";
+            pos = end + 1;
+        }
+        std::string line = o->key() + " =";
+        if (o->kind == Kind::Flag) {
+            line += o->given ? " true" : " false";
+        } else if (o->kind == Kind::Counter) {
+            line += " " + std::to_string(o->count);
+        } else if (o->given) {
+            line += " " + configValue(o->value);
+        } else if (!o->defaultText.empty()) {
+            line += " " + configValue(o->defaultText);
+        }
+        out += (o->given ? "" : "# ") + line + "\n";
+    }
+    return out;
 }
 
 Parser::Setter wholeNumber(std::function<void(long long)> set, long long lo, long long hi) {

@@ -8,9 +8,10 @@
 #include <vector>
 
 // The programs' command line (h265direct, h265direct-receiver) on top of CLI11: CLI11 reads
-// the arguments (-x VALUE, -xVALUE, --long VALUE, --long=VALUE, clustered flags -vq, "--") and
-// formats the help; this layer turns each value into its setting, with ranges and one-line
-// messages naming the option.
+// the arguments (-x VALUE, -xVALUE, --long VALUE, --long=VALUE, clustered flags -vq, "--"),
+// formats the help and reads the configuration file's lines; this layer turns each value into
+// its setting, with ranges and one-line messages naming the option, and merges the
+// configuration file (--config FILE) under the command line.
 namespace h265direct::cli {
 
 // A bad command line. From a setter: the reason only (the parser puts the option's name in
@@ -43,17 +44,24 @@ public:
     void excludes(const std::string& a, const std::string& b);
     // Runs once every option has been set; throws UsageError to refuse the combination.
     void check(std::function<void()> fn);
+    // Adds --config FILE (every option above, read from FILE; the command line wins) and
+    // --print-config (print the effective configuration in that format and exit).
+    void configFile();
 
-    // Whether the option (any of its names) was on the command line.
+    // Whether the option (any of its names) was set, on the command line or in the file.
     bool given(const std::string& name) const;
 
-    // -1: go on. 0: --help or --version printed (stdout). 2: a one-line error printed
-    // ("PROGRAM: error: ...") on stderr.
+    // -1: go on. 0: --help, --version or --print-config printed (stdout). 2: a one-line error
+    // printed ("PROGRAM: error: ...") on stderr.
     int parse(int argc, const char* const* argv);
-    // The same without printing: throws UsageError; returns false after --help/--version.
+    // The same without printing: throws UsageError; returns false after --help, --version or
+    // --print-config.
     bool parseOrThrow(const std::vector<std::string>& args);
 
     std::string help() const;
+    // The options in effect in the configuration file's format: the ones set, as
+    // `name = value` lines; the others commented out with their default.
+    std::string effectiveConfig() const;
 
 private:
     struct Impl;

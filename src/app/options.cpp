@@ -233,6 +233,7 @@ int parseOptions(int argc, char** argv, AppOptions& o) {
               "Per-frame lines and x265's own log; twice: debug messages");
     p.flag("-q,--quiet", cfg.stats.quiet, "No stats; errors only");
     p.check([&] { validate(o, pattern, device, input); });
+    p.configFile();
 
     if (const int rc = p.parse(argc, argv); rc >= 0) {
         return rc;
