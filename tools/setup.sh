@@ -10,7 +10,7 @@ PACKAGES=(
   # build
   build-essential cmake pkg-config git clang-format
   libx265-dev libswscale-dev libavutil-dev liburing-dev libv4l-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   # test references: real decoders and receivers
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav

@@ -3,14 +3,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
-// A small command-line parser for the programs (h265direct, h265direct-receiver), written
-// for them instead of a general library: it needs no iostreams or locales, whose pages of
-// libstdc++ a general parser keeps resident for the whole run (0.8 MB measured, see
-// docs/benchmarks.md). It takes -x VALUE, -xVALUE, --long VALUE, --long=VALUE, clustered
-// short flags (-vq), and rejects anything else with one line naming the option.
+// The programs' command line (h265direct, h265direct-receiver) on top of CLI11: CLI11 reads
+// the arguments (-x VALUE, -xVALUE, --long VALUE, --long=VALUE, clustered flags -vq, "--"),
+// formats the help and reads the configuration file's lines; this layer turns each value into
+// its setting, with ranges and one-line messages naming the option, and merges the
+// configuration file (--config FILE) under the command line.
 namespace h265direct::cli {
 
 // A bad command line. From a setter: the reason only (the parser puts the option's name in
@@ -26,6 +27,9 @@ public:
 
     // `version`: what --version prints (no --version option when empty).
     Parser(std::string program, std::string description, std::string version = {});
+    ~Parser();
+    Parser(const Parser&) = delete;
+    Parser& operator=(const Parser&) = delete;
 
     // Options added after this are listed under `title` in the help.
     void group(std::string title);
@@ -40,44 +44,28 @@ public:
     void excludes(const std::string& a, const std::string& b);
     // Runs once every option has been set; throws UsageError to refuse the combination.
     void check(std::function<void()> fn);
+    // Adds --config FILE (every option above, read from FILE; the command line wins) and
+    // --print-config (print the effective configuration in that format and exit).
+    void configFile();
 
-    // Whether the option (any of its names) was on the command line.
+    // Whether the option (any of its names) was set, on the command line or in the file.
     bool given(const std::string& name) const;
 
-    // -1: go on. 0: --help or --version printed (stdout). 2: a one-line error printed
-    // ("PROGRAM: error: ...") on stderr.
+    // -1: go on. 0: --help, --version or --print-config printed (stdout). 2: a one-line error
+    // printed ("PROGRAM: error: ...") on stderr.
     int parse(int argc, const char* const* argv);
-    // The same without printing: throws UsageError; returns false after --help/--version.
+    // The same without printing: throws UsageError; returns false after --help, --version or
+    // --print-config.
     bool parseOrThrow(const std::vector<std::string>& args);
 
     std::string help() const;
+    // The options in effect in the configuration file's format: the ones set, as
+    // `name = value` lines; the others commented out with their default.
+    std::string effectiveConfig() const;
 
 private:
-    struct Option {
-        std::string shortName;  // "-b" or ""
-        std::string longName;   // "--bitrate" or ""
-        std::string valueName;  // "" for flags
-        std::string help;
-        std::string defaultText;
-        std::string group;
-        Setter set;                  // options with a value
-        std::function<void()> seen;  // flags
-        bool given = false;
-        bool repeatable = false;
-    };
-    Option* find(const std::string& name);
-    const Option* find(const std::string& name) const;
-    void add(const std::string& names, Option o);
-    void apply(Option& o, const std::string& value);
-    static std::string label(const Option& o);
-
-    std::string program_;
-    std::string description_;
-    std::string version_;
-    std::string group_ = "Options";
-    std::vector<Option> options_;
-    std::vector<std::pair<std::string, std::string>> exclusions_;
-    std::vector<std::function<void()>> checks_;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
 };
 
 // Setters for common value kinds; every one rejects trailing characters.

@@ -66,9 +66,65 @@ std::string supportedFormatList() {
     return list;
 }
 
-void validate(AppOptions& o, const std::string& size, const std::string& rate,
-              const std::string& pixelFormat, bool pattern, const std::string& device,
-              const std::string& input) {
+// -s: "640x480" -> width, height; the stream is 4:2:0, so the encoder needs even sizes
+// whatever the input, and x265 takes nothing below 32x32.
+void setSize(const std::string& size, SourceConfig& src) {
+    int w = 0;
+    int h = 0;
+    if (!parseSize(size, w, h)) {
+        throw UsageError{"'" + size + "' is not WIDTHxHEIGHT, e.g. 640x480"};
+    }
+    if (w < 32 || h < 32 || w > 8192 || h > 4320 || w % 2 != 0 || h % 2 != 0) {
+        throw UsageError{size +
+                         " is not a size h265direct can encode (even width and height, "
+                         "32x32 to 8192x4320)"};
+    }
+    src.width = w;
+    src.height = h;
+}
+
+// -r: "30", "30000/1001", "29.97".
+void setRate(const std::string& rate, SourceConfig& src) {
+    int num = 0;
+    int den = 1;
+    if (!parseRate(rate, num, den) || static_cast<double>(num) / den > 240 || num <= 0) {
+        throw UsageError{"'" + rate +
+                         "' is not a frame rate from 1 to 240 (e.g. 30, 25, 30000/1001)"};
+    }
+    if (static_cast<double>(num) / den < 1) {
+        throw UsageError{rate + " is below 1 frame per second"};
+    }
+    src.fpsNum = num;
+    src.fpsDen = den;
+}
+
+// --pixel-format: a FOURCC or name the converter takes; "auto" = the source's choice.
+void setPixelFormat(const std::string& name, SourceConfig& src) {
+    if (name == "auto") {
+        src.fourcc = 0;
+        return;
+    }
+    auto fourcc = parseFourcc(name);
+    if (!fourcc || findPixelFormat(*fourcc) == nullptr) {
+        throw UsageError{"unknown pixel format '" + name + "' (supported: auto, " +
+                         supportedFormatList() + ")"};
+    }
+    src.fourcc = *fourcc;
+}
+
+// --input: a readable file, or "-" (stdin).
+void setInput(const std::string& input, std::string& target) {
+    if (input.empty()) {
+        throw UsageError{"empty value"};
+    }
+    if (input != "-" && access(input.c_str(), R_OK) != 0) {
+        throw UsageError{input + ": " + strerror(errno)};
+    }
+    target = input;
+}
+
+// What needs every option: the source kind, and the combinations.
+void validate(AppOptions& o, bool pattern, const std::string& device, const std::string& input) {
     SourceConfig& src = o.engine.source;
     if (!input.empty()) {
         src.kind = SourceKind::File;
@@ -79,45 +135,15 @@ void validate(AppOptions& o, const std::string& size, const std::string& rate,
         src.kind = SourceKind::Camera;
         src.path = device.empty() ? "/dev/video0" : device;
     }
-    if (!pixelFormat.empty()) {
-        auto fourcc = parseFourcc(pixelFormat);
-        if (!fourcc || findPixelFormat(*fourcc) == nullptr) {
-            throw UsageError{"--pixel-format: unknown pixel format '" + pixelFormat +
-                             "' (supported: " + supportedFormatList() + ")"};
-        }
-        src.fourcc = *fourcc;
-    } else if (src.kind == SourceKind::File) {
+    if (src.kind == SourceKind::File && src.fourcc == 0) {
         throw UsageError{
             "--input needs --pixel-format FOURCC (and -s WxH): a raw file "
             "does not say what it holds"};
-    }
-    if (!size.empty()) {
-        if (!parseSize(size, src.width, src.height)) {
-            throw UsageError{"-s: '" + size + "' is not WIDTHxHEIGHT, e.g. 640x480"};
-        }
-        // The stream is 4:2:0, so the encoder needs even sizes whatever the input.
-        if (src.width < 16 || src.height < 16 || src.width > 8192 || src.height > 4320 ||
-            src.width % 2 != 0 || src.height % 2 != 0) {
-            throw UsageError{"-s: " + size +
-                             " is not a size h265direct can encode (even width and height, "
-                             "16x16 to 8192x4320)"};
-        }
     }
     if (src.fourcc != 0 && src.kind != SourceKind::Camera &&
         !packedLayout(src.fourcc, src.width, src.height)) {
         throw UsageError{"-s: " + std::to_string(src.width) + "x" + std::to_string(src.height) +
                          " is not a valid size for pixel format " + fourccToString(src.fourcc)};
-    }
-    if (!rate.empty()) {
-        if (!parseRate(rate, src.fpsNum, src.fpsDen) ||
-            static_cast<double>(src.fpsNum) / src.fpsDen > 240 || src.fpsNum <= 0) {
-            throw UsageError{"-r: '" + rate +
-                             "' is not a frame rate from 1 to 240 (e.g. 30, "
-                             "25, 30000/1001)"};
-        }
-        if (static_cast<double>(src.fpsNum) / src.fpsDen < 1) {
-            throw UsageError{"-r: " + rate + " is below 1 frame per second"};
-        }
     }
     const EncoderConfig& enc = o.engine.encoder;
     if ((enc.vbvMaxrateKbps > 0) != (enc.vbvBufsizeKbit > 0)) {
@@ -140,25 +166,27 @@ int parseOptions(int argc, char** argv, AppOptions& o) {
         "Without -d/--pattern/--input it captures /dev/video0.",
         std::string("h265direct ") + H265D_VERSION);
 
-    std::string device, input, size, rate, pixelFormat;
+    std::string device, input;
     bool pattern = false;
     bool noPace = false;
     p.group("Source");
     p.option("-d,--device", "DEVICE", "V4L2 capture device", "/dev/video0", cli::text(device));
     p.flag("--pattern", pattern, "Built-in moving test pattern (no camera needed)");
     p.option("--input", "FILE", "Raw video file, '-' = stdin (needs --pixel-format and -s)", "",
-             cli::text(input));
+             [&input](const std::string& v) { setInput(v, input); });
     p.excludes("--device", "--pattern");
     p.excludes("--device", "--input");
     p.excludes("--pattern", "--input");
     p.option("--pixel-format", "FOURCC",
              "Pixel format of the input file or the camera; the pattern's is YUYV. One of: " +
                  supportedFormatList(),
-             "auto", cli::text(pixelFormat));
-    p.option("-s,--size", "WxH", "Frame size WIDTHxHEIGHT (even, 16x16..8192x4320)", "640x480",
-             cli::text(size));
+             "auto", [&cfg](const std::string& v) { setPixelFormat(v, cfg.source); });
+    p.option("-s,--size", "WxH",
+             "Frame size WIDTHxHEIGHT (even, 32x32..8192x4320; 64x64 at least from --preset "
+             "veryfast on)",
+             "640x480", [&cfg](const std::string& v) { setSize(v, cfg.source); });
     p.option("-r,--fps", "FPS", "Frame rate, 1..240 (30, 25, 30000/1001 ...)", "30",
-             cli::text(rate));
+             [&cfg](const std::string& v) { setRate(v, cfg.source); });
     p.flag("--loop", cfg.source.loop, "Raw file: start again at its end");
     p.flag("--no-pace", noPace, "Pattern/file: deliver frames as fast as possible, not at -r");
 
@@ -204,7 +232,8 @@ int parseOptions(int argc, char** argv, AppOptions& o) {
     p.counter("-v,--verbose", o.verbosity,
               "Per-frame lines and x265's own log; twice: debug messages");
     p.flag("-q,--quiet", cfg.stats.quiet, "No stats; errors only");
-    p.check([&] { validate(o, size, rate, pixelFormat, pattern, device, input); });
+    p.check([&] { validate(o, pattern, device, input); });
+    p.configFile();
 
     if (const int rc = p.parse(argc, argv); rc >= 0) {
         return rc;

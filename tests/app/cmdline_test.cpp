@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/test_util.hpp"
+
 namespace h265direct::cli {
 namespace {
 
@@ -70,6 +72,13 @@ TEST(Cmdline, EveryAcceptedForm) {
     EXPECT_TRUE(h.loop);
     EXPECT_EQ(h.verbose, 1);
     EXPECT_EQ(h.output, "out.h265");
+
+    // An option that takes a value takes the next argument, whatever it looks like.
+    Fixture k;
+    ASSERT_EQ(k.run({"-o", "-h", "--input", "--pattern"}), "");
+    EXPECT_EQ(k.output, "-h");
+    EXPECT_EQ(k.input, "--pattern");
+    EXPECT_FALSE(k.pattern);
 }
 
 TEST(Cmdline, RefusalsNameTheOption) {
@@ -183,6 +192,122 @@ TEST(Cmdline, HelpListsEveryOptionWithDefaultsWithinTheWidth) {
         }
         start = end + 1;
     }
+}
+
+// The fixture's options, plus --config and --print-config, and a file to write the
+// configuration to.
+struct ConfigFixture : Fixture {
+    test::TempDir dir;
+    std::string path = dir.file("test.conf");
+    ConfigFixture() { parser.configFile(); }
+    // Writes `text` as the configuration file and parses it with the arguments.
+    std::string runWith(const std::string& text, std::vector<std::string> args = {}) {
+        test::writeFile(path, text.data(), text.size());
+        args.insert(args.begin(), {"--config", path});
+        return run(args);
+    }
+};
+
+TEST(ConfigFile, SetsEveryKindOfOption) {
+    ConfigFixture f;
+    ASSERT_EQ(f.runWith("# comment\n"
+                        "; comment\n"
+                        "\n"
+                        "bitrate = 500\n"
+                        "pattern = true\n"
+                        "loop = false\n"
+                        "verbose = 2\n"
+                        "output = \"my file.h265\"  # trailing comment\n"
+                        "queue = 64k\n"
+                        "duration=2.5\n"
+                        "mode = 'b'\n"),
+              "");
+    EXPECT_EQ(f.bitrate, 500);
+    EXPECT_TRUE(f.pattern);
+    EXPECT_FALSE(f.loop);
+    EXPECT_EQ(f.verbose, 2);
+    EXPECT_EQ(f.output, "my file.h265");
+    EXPECT_EQ(f.bytes, 64u << 10);
+    EXPECT_DOUBLE_EQ(f.seconds, 2.5);
+    EXPECT_EQ(f.mode, "b");
+    EXPECT_TRUE(f.parser.given("--bitrate"));
+    EXPECT_TRUE(f.parser.given("--pattern"));
+    EXPECT_FALSE(f.parser.given("--loop"));  // false = not set
+    EXPECT_FALSE(f.parser.given("--input"));
+}
+
+TEST(ConfigFile, TheCommandLineWins) {
+    ConfigFixture f;
+    ASSERT_EQ(f.runWith("bitrate = 500\nmode = a\n", {"-b", "700"}), "");
+    EXPECT_EQ(f.bitrate, 700);
+    EXPECT_EQ(f.mode, "a");
+    // An option the command line gives also beats the file's setting of one it excludes.
+    ConfigFixture g;
+    ASSERT_EQ(g.runWith("input = in.raw\n", {"--pattern"}), "");
+    EXPECT_TRUE(g.pattern);
+    EXPECT_EQ(g.input, "");
+    EXPECT_FALSE(g.parser.given("--input"));
+    // Within the file, the exclusion holds.
+    ConfigFixture h;
+    EXPECT_EQ(h.runWith("input = in.raw\npattern = true\n"),
+              "--input cannot be combined with --pattern");
+}
+
+TEST(ConfigFile, BadLinesNameTheFileAndTheLine) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"bitrate = 500\nnope = 1\n", ":2: 'nope' is not an option"},
+        {"\n\nbitrate = 5\n", ":3: bitrate: 5 is out of range 10..100000"},
+        {"bitrate = fast\n", ":1: bitrate: 'fast' is not a whole number"},
+        {"bitrate 500\n", ":1: 'bitrate 500' is not name = value"},
+        {"= 500\n", ":1: '= 500' is not name = value"},
+        {"[section]\nbitrate = 500\n", ":1: sections are not used"},
+        {"bitrate = 500\n# x\nbitrate = 600\n",
+         ":3: bitrate: given more than once (also on line 1)"},
+        {"pattern = yes\n", ":1: pattern: 'yes' is not true or false"},
+        {"verbose = many\n", ":1: verbose: 'many' is not a whole number"},
+        {"output = my file\n", ":1: output: one value expected"},
+        {"output =\n", ":1: output: empty value"},
+        {"config = other.conf\n", ":1: 'config' is for the command line only"},
+        {"mode = c\n", ":1: mode: 'c' is not one of a, b"},
+    };
+    for (const auto& [text, want] : cases) {
+        ConfigFixture f;
+        const std::string err = f.runWith(text);
+        EXPECT_EQ(err.rfind(f.path + want, 0), 0u) << text << " -> '" << err << "'";
+    }
+    ConfigFixture f;
+    EXPECT_EQ(f.run({"--config", f.dir.file("missing.conf")}),
+              "--config " + f.dir.file("missing.conf") + ": No such file or directory");
+    ConfigFixture g;
+    EXPECT_EQ(g.run({"--config"}), "--config needs a value (FILE)");
+}
+
+TEST(ConfigFile, TheEffectiveConfigurationReadsBackTheSame) {
+    ConfigFixture f;
+    ASSERT_EQ(f.run({"-b", "700", "--pattern", "-vv", "-o", "a \"b\" [c]", "--queue", "64k",
+                     "--mode=b", "--print-config"}),
+              "");  // --print-config: the parse ends without error...
+    EXPECT_FALSE(f.parser.parseOrThrow({"--print-config"}));  // ...and says stop
+    ConfigFixture g;
+    ASSERT_EQ(
+        g.run({"-b", "700", "--pattern", "-vv", "-o", "a \"b\" [c]", "--queue", "64k", "--mode=b"}),
+        "");
+    const std::string text = g.parser.effectiveConfig();
+    for (const char* line :
+         {"\nbitrate = 700\n", "\npattern = true\n", "\n# loop = false\n", "\nverbose = 2\n",
+          "\noutput = 'a \"b\" [c]'\n", "\nqueue = \"64k\"\n", "\nmode = \"b\"\n",
+          "\n# duration = 0\n", "\n# input =\n", "\n## Things\n", "\n# Bitrate\n"}) {
+        EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+    }
+    EXPECT_EQ(text.find("print-config"), std::string::npos) << text;
+    EXPECT_EQ(text.find("help"), std::string::npos) << text;
+
+    ConfigFixture h;
+    ASSERT_EQ(h.runWith(text), "");
+    EXPECT_EQ(h.parser.effectiveConfig(), text);
+    EXPECT_EQ(h.bitrate, 700);
+    EXPECT_EQ(h.output, "a \"b\" [c]");
+    EXPECT_EQ(h.verbose, 2);
 }
 
 }  // namespace

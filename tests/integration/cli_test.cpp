@@ -46,9 +46,9 @@ TEST(Cli, BadValuesGetOneLineNamingTheOptionAndExitCode2) {
         {{"--pattern", "-s", "640"}, "-s"},
         {{"--pattern", "-s", "-640x480"}, "-s"},
         {{"--pattern", "-s", "100000x100000"}, "-s"},
-        {{"--pattern", "-r", "0"}, "-r"},
-        {{"--pattern", "-r", "abc"}, "-r"},
-        {{"--pattern", "-r", "1000"}, "-r"},
+        {{"--pattern", "-r", "0"}, "--fps"},
+        {{"--pattern", "-r", "abc"}, "--fps"},
+        {{"--pattern", "-r", "1000"}, "--fps"},
         {{"--pattern", "-b", "-5"}, "--bitrate"},
         {{"--pattern", "-b", "0"}, "--bitrate"},
         {{"--pattern", "-b", "99999999"}, "--bitrate"},
@@ -112,6 +112,16 @@ TEST(Cli, HelpNamesEveryOptionWithItsDefault) {
     EXPECT_NE(r.out.find("1000"), std::string::npos);       // default bitrate
     EXPECT_NE(r.out.find("ultrafast"), std::string::npos);  // default preset
     EXPECT_NE(r.out.find("640x480"), std::string::npos);    // default size
+}
+
+TEST(Cli, AValueMayStartWithADash) {
+    // As with getopt: -o takes the next argument, so this writes a file named "-h".
+    TempDir dir;
+    const ProcessResult r = runShell("cd '" + dir.path().string() + "' && '" + binaryPath() +
+                                     "' --pattern --no-pace --frames 2 -q -o -h");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.out, "");  // no help
+    EXPECT_GT(std::filesystem::file_size(dir.path() / "-h"), 100u);
 }
 
 TEST(Cli, VersionPrintsTheVersion) {
