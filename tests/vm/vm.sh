@@ -17,6 +17,7 @@
 #                    one folder per architecture
 #   H265D_VM_TIMEOUT seconds before qemu is killed (default 900)
 #   H265D_VM_ACCEL   tcg (default) or kvm (only where the host has the guest's architecture)
+#   H265D_VM_CPUS    the guest's CPUs (default 2)
 #   H265D_VM_VIVID   vivid module parameters (default: one webcam-like capture node, error
 #                    injection controls enabled)
 #   H265D_GUEST_*    passed to the guest script in /share/guest.env (source it)
@@ -226,7 +227,7 @@ run_guest() {
     # qemu ignores SIGTERM from an outer `timeout` while the guest runs; this one is
     # qemu's own process, so it is the one that reliably ends a stuck guest.
     timeout -s KILL "${H265D_VM_TIMEOUT:-900}" "$QEMU" "${MACHINE[@]}" \
-        -accel "$accel" -cpu "$cpu" -smp 2 -m 1G -nographic -no-reboot -nic none \
+        -accel "$accel" -cpu "$cpu" -smp "${H265D_VM_CPUS:-2}" -m 1G -nographic -no-reboot -nic none \
         -kernel "$CACHE/kernel/root/boot/vmlinuz-$kver" -initrd "$CACHE/initrd.gz" \
         -append "console=$CONSOLE panic=-1 quiet" \
         -virtfs "local,path=$share,mount_tag=share,security_model=none,id=share" \
