@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <set>
 
+#include "convert/pixel_format.hpp"
 #include "h265direct/config.hpp"
 
 namespace h265direct {
@@ -158,18 +159,6 @@ std::optional<FrameRate> pickRate(const RateCaps& caps, FrameRate wanted) {
     return std::nullopt;
 }
 
-std::string fourccName(uint32_t fourcc) {
-    std::string s;
-    for (int i = 0; i < 4; ++i) {
-        const char c = static_cast<char>((fourcc >> (8 * i)) & 0xff);
-        s += (c >= 0x20 && c < 0x7f) ? c : '?';
-    }
-    while (!s.empty() && s.back() == ' ') {
-        s.pop_back();
-    }
-    return s;
-}
-
 std::string formatRate(FrameRate rate) {
     if (!rate.valid()) {
         return "?";
@@ -218,14 +207,14 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
             std::string list;
             for (const CameraFormatDesc& f : formats) {
                 if (conversionCost(f.fourcc, canConvert)) {
-                    list += (list.empty() ? "" : " ") + fourccName(f.fourcc);
+                    list += (list.empty() ? "" : " ") + fourccToString(f.fourcc);
                 }
             }
-            result.error = "the device does not offer pixel format " + fourccName(request.fourcc) +
-                           " (usable here: " + (list.empty() ? "none" : list) +
-                           "; see --list-formats)";
+            result.error =
+                "the device does not offer pixel format " + fourccToString(request.fourcc) +
+                " (usable here: " + (list.empty() ? "none" : list) + "; see --list-formats)";
         } else {
-            result.error = "pixel format " + fourccName(request.fourcc) +
+            result.error = "pixel format " + fourccToString(request.fourcc) +
                            " is offered by the device but h265direct cannot convert it";
         }
         return result;
@@ -234,7 +223,7 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
         result.exitCode = kExitFormat;
         std::string list;
         for (const CameraFormatDesc& f : formats) {
-            list += (list.empty() ? "" : " ") + fourccName(f.fourcc);
+            list += (list.empty() ? "" : " ") + fourccToString(f.fourcc);
         }
         result.error = "the device offers no pixel format h265direct can convert (it offers: " +
                        (list.empty() ? std::string("none") : list) + ")";
@@ -263,7 +252,7 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
     if (candidates.empty()) {
         result.exitCode = kExitFormat;
         result.error = "the device cannot capture " + sizeText(w, h) +
-                       (request.fourcc ? " in " + fourccName(request.fourcc) : std::string()) +
+                       (request.fourcc ? " in " + fourccToString(request.fourcc) : std::string()) +
                        "; sizes it offers: " + sizesOffered(usable) + " (choose one with -s)";
         return result;
     }
@@ -292,12 +281,12 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
     }
 
     if (request.fourcc == 0) {
-        std::string why = fourccName(result.fourcc) + " chosen: ";
+        std::string why = fourccToString(result.fourcc) + " chosen: ";
         if (best.format->emulated) {
             std::string natives;
             for (const CameraFormatDesc& f : formats) {
                 if (!f.emulated) {
-                    natives += (natives.empty() ? "" : " ") + fourccName(f.fourcc);
+                    natives += (natives.empty() ? "" : " ") + fourccToString(f.fourcc);
                 }
             }
             why += "converted from the camera's own format by libv4l2 (the camera offers " +
@@ -315,18 +304,19 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
         result.notes.push_back(
             "the device offers " + std::string(slower ? "at most " : "no rate up to ") +
             (slower ? formatRate(*best.rate) + " fps" : formatRate(wanted) + " fps") + " for " +
-            fourccName(result.fourcc) + " " + sizeText(w, h) + ": using " + formatRate(*best.rate) +
-            " fps instead of the " + formatRate(wanted) + " fps asked for");
+            fourccToString(result.fourcc) + " " + sizeText(w, h) + ": using " +
+            formatRate(*best.rate) + " fps instead of the " + formatRate(wanted) +
+            " fps asked for");
     }
     if (!best.reachesRate) {
         // Tell the user when another format would have reached the rate.
         for (const Candidate& c : candidates) {
             if (c.reachesRate && c.rate && &c != &best) {
-                result.notes.push_back(fourccName(c.format->fourcc) +
+                result.notes.push_back(fourccToString(c.format->fourcc) +
                                        (c.format->emulated ? " (decoded by libv4l2)" : "") +
                                        " would give " + formatRate(*c.rate) +
                                        " fps; choose it with --pixel-format " +
-                                       fourccName(c.format->fourcc));
+                                       fourccToString(c.format->fourcc));
                 break;
             }
         }
