@@ -294,7 +294,7 @@ struct Parser::Impl {
                 throw UsageError{where + "'" + t + "' is not name = value"};
             }
             // CLI11 reads the line: quotes, trailing comment, lists.
-            std::istringstream one(t.size() < 3 ? t + " " : t);
+            std::istringstream one(t);
             const std::vector<CLI::ConfigItem> items = format.from_config(one);
             if (items.size() != 1) {
                 throw UsageError{where + "'" + t + "' is not name = value"};

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/text.hpp"
+#include "convert/pixel_format.hpp"
 #include "h265direct/config.hpp"
 
 namespace h265direct {
@@ -159,18 +160,6 @@ std::optional<FrameRate> pickRate(const RateCaps& caps, FrameRate wanted) {
     return std::nullopt;
 }
 
-std::string fourccName(uint32_t fourcc) {
-    std::string s;
-    for (int i = 0; i < 4; ++i) {
-        const char c = static_cast<char>((fourcc >> (8 * i)) & 0xff);
-        s += (c >= 0x20 && c < 0x7f) ? c : '?';
-    }
-    while (!s.empty() && s.back() == ' ') {
-        s.pop_back();
-    }
-    return s;
-}
-
 std::string formatRate(FrameRate rate) {
     if (!rate.valid()) {
         return "?";
@@ -219,14 +208,14 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
             std::string list;
             for (const CameraFormatDesc& f : formats) {
                 if (conversionCost(f.fourcc, canConvert)) {
-                    appendItem(list, " ", fourccName(f.fourcc));
+                    appendItem(list, " ", fourccToString(f.fourcc));
                 }
             }
-            result.error = "the device does not offer pixel format " + fourccName(request.fourcc) +
-                           " (usable here: " + (list.empty() ? "none" : list) +
-                           "; see --list-formats)";
+            result.error =
+                "the device does not offer pixel format " + fourccToString(request.fourcc) +
+                " (usable here: " + (list.empty() ? "none" : list) + "; see --list-formats)";
         } else {
-            result.error = "pixel format " + fourccName(request.fourcc) +
+            result.error = "pixel format " + fourccToString(request.fourcc) +
                            " is offered by the device but h265direct cannot convert it";
         }
         return result;
@@ -235,7 +224,7 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
         result.exitCode = kExitFormat;
         std::string list;
         for (const CameraFormatDesc& f : formats) {
-            appendItem(list, " ", fourccName(f.fourcc));
+            appendItem(list, " ", fourccToString(f.fourcc));
         }
         result.error = "the device offers no pixel format h265direct can convert (it offers: " +
                        (list.empty() ? std::string("none") : list) + ")";
@@ -264,7 +253,7 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
     if (candidates.empty()) {
         result.exitCode = kExitFormat;
         result.error = "the device cannot capture " + sizeText(w, h) +
-                       (request.fourcc ? " in " + fourccName(request.fourcc) : std::string()) +
+                       (request.fourcc ? " in " + fourccToString(request.fourcc) : std::string()) +
                        "; sizes it offers: " + sizesOffered(usable) + " (choose one with -s)";
         return result;
     }
@@ -293,12 +282,12 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
     }
 
     if (request.fourcc == 0) {
-        std::string why = fourccName(result.fourcc) + " chosen: ";
+        std::string why = fourccToString(result.fourcc) + " chosen: ";
         if (best.format->emulated) {
             std::string natives;
             for (const CameraFormatDesc& f : formats) {
                 if (!f.emulated) {
-                    appendItem(natives, " ", fourccName(f.fourcc));
+                    appendItem(natives, " ", fourccToString(f.fourcc));
                 }
             }
             why += "converted from the camera's own format by libv4l2 (the camera offers " +
@@ -316,18 +305,19 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
         result.notes.push_back(
             "the device offers " + std::string(slower ? "at most " : "no rate up to ") +
             (slower ? formatRate(*best.rate) + " fps" : formatRate(wanted) + " fps") + " for " +
-            fourccName(result.fourcc) + " " + sizeText(w, h) + ": using " + formatRate(*best.rate) +
-            " fps instead of the " + formatRate(wanted) + " fps asked for");
+            fourccToString(result.fourcc) + " " + sizeText(w, h) + ": using " +
+            formatRate(*best.rate) + " fps instead of the " + formatRate(wanted) +
+            " fps asked for");
     }
     if (!best.reachesRate) {
         // Tell the user when another format would have reached the rate.
         for (const Candidate& c : candidates) {
             if (c.reachesRate && c.rate && &c != &best) {
-                result.notes.push_back(fourccName(c.format->fourcc) +
+                result.notes.push_back(fourccToString(c.format->fourcc) +
                                        (c.format->emulated ? " (decoded by libv4l2)" : "") +
                                        " would give " + formatRate(*c.rate) +
                                        " fps; choose it with --pixel-format " +
-                                       fourccName(c.format->fourcc));
+                                       fourccToString(c.format->fourcc));
                 break;
             }
         }

@@ -99,9 +99,6 @@ int compareRates(FrameRate a, FrameRate b);
 // The rate chosen for one size's caps (the rule above); nullopt when the caps are unknown.
 std::optional<FrameRate> pickRate(const RateCaps& caps, FrameRate wanted);
 
-// "YUYV", "MJPG"; non-printable bytes as '?'.
-std::string fourccName(uint32_t fourcc);
-
 // "30", "12.5", "7.49" for messages.
 std::string formatRate(FrameRate rate);
 

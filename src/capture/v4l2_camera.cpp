@@ -23,7 +23,7 @@ namespace h265direct {
 
 namespace {
 
-constexpr const char* kModule = "camera";
+constexpr const char* kTag = "camera";
 constexpr int kFirstBackoffMs = 100;
 constexpr int kMaxBackoffMs = 2000;
 // Lease indices carry the stream generation above these bits, so that a lease handed back
@@ -147,7 +147,7 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
         throw StartupError(choice_.exitCode, path + ": " + choice_.error);
     }
     for (const std::string& note : choice_.notes) {
-        LOG_INFO(kModule, "%s: %s", path.c_str(), note.c_str());
+        LOG_INFO(kTag, "%s: %s", path.c_str(), note.c_str());
     }
 
     Applied applied;
@@ -156,30 +156,31 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
         if (rc == -EBUSY) {
             throwDeviceError(path, what, rc);
         }
-        throw StartupError(kExitFormat,
-                           path + ": " + what + " failed for " + fourccName(choice_.fourcc) + " " +
-                               sizeText(choice_.width, choice_.height) + ": " + std::strerror(-rc));
+        throw StartupError(kExitFormat, path + ": " + what + " failed for " +
+                                            fourccToString(choice_.fourcc) + " " +
+                                            sizeText(choice_.width, choice_.height) + ": " +
+                                            std::strerror(-rc));
     }
     if (applied.fourcc != choice_.fourcc || applied.width != choice_.width ||
         applied.height != choice_.height) {
-        throw StartupError(kExitFormat, path + ": asked for " + fourccName(choice_.fourcc) + " " +
-                                            sizeText(choice_.width, choice_.height) +
-                                            ", the device gave " + fourccName(applied.fourcc) +
+        throw StartupError(kExitFormat, path + ": asked for " + fourccToString(choice_.fourcc) +
+                                            " " + sizeText(choice_.width, choice_.height) +
+                                            ", the device gave " + fourccToString(applied.fourcc) +
                                             " " + sizeText(applied.width, applied.height) +
                                             " (see --list-formats)");
     }
     const PixelFormatInfo* info = findPixelFormat(applied.fourcc);
     const auto tight = packedLayout(applied.fourcc, applied.width, applied.height);
     if (info == nullptr || !tight) {
-        throw StartupError(kExitFormat, path + ": cannot use " + fourccName(applied.fourcc) + " " +
-                                            sizeText(applied.width, applied.height));
+        throw StartupError(kExitFormat, path + ": cannot use " + fourccToString(applied.fourcc) +
+                                            " " + sizeText(applied.width, applied.height));
     }
     const auto layout = cameraFrameLayout(info->planes, info->xChromaShift, info->yChromaShift,
                                           tight->strides[0] / applied.width, applied.width,
                                           applied.height, applied.bytesPerLine);
     if (!layout || (applied.sizeImage != 0 && layout->frameBytes > applied.sizeImage)) {
         throw StartupError(kExitFormat, path + ": the driver's buffer layout for " +
-                                            fourccName(applied.fourcc) +
+                                            fourccToString(applied.fourcc) +
                                             " makes no sense (bytesperline " +
                                             std::to_string(applied.bytesPerLine) + ", sizeimage " +
                                             std::to_string(applied.sizeImage) + ")");
@@ -203,13 +204,13 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
     const FrameRate asked{config_.fpsNum, config_.fpsDen};
     const FrameRate got{format_.fpsNum, format_.fpsDen};
     if (!applied.rateSettable) {
-        LOG_WARN(kModule, "%s: the device does not let its frame rate be set; it runs at %s fps",
+        LOG_WARN(kTag, "%s: the device does not let its frame rate be set; it runs at %s fps",
                  path.c_str(), formatRate(got).c_str());
     }
     if (compareRates(asked, got) != 0) {
-        LOG_WARN(kModule, "%s: the device gives %s fps, not the %s fps asked for (%s %s)",
+        LOG_WARN(kTag, "%s: the device gives %s fps, not the %s fps asked for (%s %s)",
                  path.c_str(), formatRate(got).c_str(), formatRate(asked).c_str(),
-                 fourccName(format_.fourcc).c_str(),
+                 fourccToString(format_.fourcc).c_str(),
                  sizeText(format_.width, format_.height).c_str());
     }
 
@@ -221,20 +222,20 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
         throw StartupError(rc == -ENODEV ? kExitInput : kExitFailure,
                            path + ": " + what + " failed: " + std::strerror(-rc));
     }
-    LOG_INFO(kModule, "%s", describe().c_str());
+    LOG_INFO(kTag, "%s", describe().c_str());
 }
 
 V4l2Camera::~V4l2Camera() {
     stopStreaming();
     dev_.close();
-    LOG_INFO(kModule,
+    LOG_INFO(kTag,
              "%s: %" PRIu64 " frames delivered, %" PRIu64 " skipped (newest frame taken), %" PRIu64
              " dropped by the driver, %" PRIu64 " reconnects",
              config_.path.c_str(), frames_, skipped_, driverDrops_, reconnects_);
 }
 
 std::string V4l2Camera::describe() const {
-    return config_.path + " (" + card_ + "): " + fourccName(format_.fourcc) +
+    return config_.path + " (" + card_ + "): " + fourccToString(format_.fourcc) +
            (choice_.emulated ? " (converted by libv4l2)" : "") + " " +
            sizeText(format_.width, format_.height) + " at " +
            formatRate(FrameRate{format_.fpsNum, format_.fpsDen}) + " fps, " +
@@ -381,7 +382,7 @@ void V4l2Camera::releaseFrame(uint32_t index) {
 
 Status V4l2Camera::deviceFailed(int err, const char* what) {
     const bool gone = err == -ENODEV || err == -ENXIO || err == -ENOENT;
-    LOG_WARN(kModule, "%s: %s (%s: %s); %s", config_.path.c_str(),
+    LOG_WARN(kTag, "%s: %s (%s: %s); %s", config_.path.c_str(),
              gone ? "the device is gone" : "the device failed", what, std::strerror(-err),
              config_.camera.exitOnDeviceLoss ? "stopping (--exit-on-device-loss)"
              : gone                          ? "waiting for it to come back"
@@ -400,7 +401,7 @@ bool V4l2Camera::tryReopen() {
     const std::string& path = config_.path;
     auto retryLater = [&](const char* what, int err) {
         if (waitingLog_.allow()) {
-            LOG_INFO(kModule, "%s: not back yet (%s: %s); trying again, at most every %d ms",
+            LOG_INFO(kTag, "%s: not back yet (%s: %s); trying again, at most every %d ms",
                      path.c_str(), what, std::strerror(-err), kMaxBackoffMs);
         }
         nextAttemptNs_ = monotonicNs() + int64_t{backoffMs_} * 1'000'000;
@@ -422,10 +423,11 @@ bool V4l2Camera::tryReopen() {
     }
     if (applied.fourcc != format_.fourcc || applied.width != format_.width ||
         applied.height != format_.height) {
-        LOG_WARN(
-            kModule, "%s: the device came back with %s %s instead of %s %s; waiting", path.c_str(),
-            fourccName(applied.fourcc).c_str(), sizeText(applied.width, applied.height).c_str(),
-            fourccName(format_.fourcc).c_str(), sizeText(format_.width, format_.height).c_str());
+        LOG_WARN(kTag, "%s: the device came back with %s %s instead of %s %s; waiting",
+                 path.c_str(), fourccToString(applied.fourcc).c_str(),
+                 sizeText(applied.width, applied.height).c_str(),
+                 fourccToString(format_.fourcc).c_str(),
+                 sizeText(format_.width, format_.height).c_str());
         return retryLater("VIDIOC_S_FMT", -EINVAL);
     }
     if (applied.bytesPerLine != 0 && static_cast<int>(applied.bytesPerLine) != layout_.strides[0]) {
@@ -448,7 +450,7 @@ bool V4l2Camera::tryReopen() {
     ++reconnects_;
     discontinuity_ = true;
     backoffMs_ = kFirstBackoffMs;
-    LOG_WARN(kModule, "%s: %s after %.1f s; streaming again (reconnect %" PRIu64 ")", path.c_str(),
+    LOG_WARN(kTag, "%s: %s after %.1f s; streaming again (reconnect %" PRIu64 ")", path.c_str(),
              lostDevice_ ? "the device is back" : "capture restarted",
              static_cast<double>(monotonicNs() - lostSinceNs_) / 1e9, reconnects_);
     return true;
@@ -456,7 +458,7 @@ bool V4l2Camera::tryReopen() {
 
 void V4l2Camera::reportTimeout(int waitedMs) {
     if (timeoutLog_.allow()) {
-        LOG_WARN(kModule, "%s: no frame for %d ms (%s)", config_.path.c_str(), waitedMs,
+        LOG_WARN(kTag, "%s: no frame for %d ms (%s)", config_.path.c_str(), waitedMs,
                  streaming_    ? "the device is stalled or very slow"
                  : lostDevice_ ? "the device is gone; still waiting for it to come back"
                                : "capture is being restarted");
@@ -523,7 +525,7 @@ Status V4l2Camera::next(FrameLease& out, const StopSignal& stop) {
             if (errno == EINTR) {
                 continue;
             }
-            LOG_ERROR(kModule, "%s: poll: %s", config_.path.c_str(), std::strerror(errno));
+            LOG_ERROR(kTag, "%s: poll: %s", config_.path.c_str(), std::strerror(errno));
             return Status::Error;
         }
         if (fds[1].revents != 0) {
@@ -598,7 +600,7 @@ Status V4l2Camera::dequeueNewest(FrameLease& out, bool& allowStaleDrop) {
             ++badFrames_;
             ++driverDrops_;
             if (badFrameLog_.allow()) {
-                LOG_WARN(kModule, "%s: the driver marked a frame as damaged (%u bytes); dropped",
+                LOG_WARN(kTag, "%s: the driver marked a frame as damaged (%u bytes); dropped",
                          config_.path.c_str(), b.bytesused);
             }
             queue(b.index);
@@ -623,7 +625,7 @@ Status V4l2Camera::dequeueNewest(FrameLease& out, bool& allowStaleDrop) {
     }
     if (failure != 0) {
         // Deliver what we have; the failure shows again on the next call.
-        LOG_DEBUG(kModule, "%s: VIDIOC_DQBUF: %s after a frame", config_.path.c_str(),
+        LOG_DEBUG(kTag, "%s: VIDIOC_DQBUF: %s after a frame", config_.path.c_str(),
                   std::strerror(-failure));
     }
 
@@ -648,13 +650,13 @@ Status V4l2Camera::dequeueNewest(FrameLease& out, bool& allowStaleDrop) {
             allowStaleDrop = false;
             queue(static_cast<uint32_t>(held));
             ++skipped_;
-            LOG_DEBUG(kModule, "%s: newest frame is %.0f ms old; waiting for a fresh one",
+            LOG_DEBUG(kTag, "%s: newest frame is %.0f ms old; waiting for a fresh one",
                       config_.path.c_str(), static_cast<double>(now - captured) / 1e6);
             return Status::Again;
         }
     } else if (!warnedClock_) {
         warnedClock_ = true;
-        LOG_WARN(kModule,
+        LOG_WARN(kTag,
                  "%s: the driver's timestamps are not from the monotonic clock; using "
                  "the time of dequeue for latency",
                  config_.path.c_str());

@@ -20,7 +20,7 @@ namespace h265direct {
 
 namespace {
 
-constexpr const char* kModule = "camera";
+constexpr const char* kTag = "camera";
 
 std::string cString(const uint8_t* text, size_t size) {
     size_t n = 0;
@@ -298,7 +298,7 @@ V4l2Device openCaptureDevice(const std::string& path) {
                                                 ") cannot stream with mmap buffers (offers: " +
                                                 capabilityText(dev.caps()) + ")");
     }
-    LOG_DEBUG(kModule, "%s: %s (%s, %s), capabilities: %s", path.c_str(), dev.card().c_str(),
+    LOG_DEBUG(kTag, "%s: %s (%s, %s), capabilities: %s", path.c_str(), dev.card().c_str(),
               dev.driver().c_str(), dev.busInfo().c_str(), capabilityText(dev.caps()).c_str());
     return dev;
 }

@@ -66,7 +66,7 @@ int listCameraFormats(const std::string& device, FILE* out, const SourceConfig* 
         std::fprintf(out, "capabilities: %s\n", capabilityText(dev.caps()).c_str());
         std::fprintf(out, "%zu formats:\n", formats.size());
         for (const CameraFormatDesc& f : formats) {
-            std::fprintf(out, "  %-4s  %-30s  %s\n", fourccName(f.fourcc).c_str(),
+            std::fprintf(out, "  %-4s  %-30s  %s\n", fourccToString(f.fourcc).c_str(),
                          f.description.c_str(), usageText(f, formats).c_str());
             if (f.sizes.empty()) {
                 std::fprintf(out, "        sizes not listed by the driver\n");
@@ -91,7 +91,7 @@ int listCameraFormats(const std::string& device, FILE* out, const SourceConfig* 
             if (r.ok) {
                 std::fprintf(
                     out, "for %dx%d at %s fps h265direct would capture %s%s at %s fps\n", req.width,
-                    req.height, formatRate(req.rate).c_str(), fourccName(r.fourcc).c_str(),
+                    req.height, formatRate(req.rate).c_str(), fourccToString(r.fourcc).c_str(),
                     r.emulated ? " (converted by libv4l2)" : "", formatRate(r.rate).c_str());
             } else {
                 std::fprintf(out, "for %dx%d at %s fps: %s\n", req.width, req.height,

@@ -140,7 +140,10 @@ std::string fourccToString(uint32_t fourcc) {
     // V4L2 marks big-endian variants with the top bit.
     if ((fourcc & (1u << 31)) != 0) {
         s[3] = static_cast<char>((fourcc >> 24) & 0x7f);
-        s += "-BE";
+        return s + "-BE";
+    }
+    while (!s.empty() && s.back() == ' ') {  // "Y16 " -> "Y16"
+        s.pop_back();
     }
     return s;
 }

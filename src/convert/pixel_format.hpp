@@ -26,6 +26,8 @@ const PixelFormatInfo* findPixelFormat(uint32_t fourcc);
 
 // "YUYV", "yuyv", "I420" (alias of YU12), "RGB24" (alias of RGB3)... -> fourcc.
 std::optional<uint32_t> parseFourcc(std::string_view text);
+// "YUYV", "Y16" (trailing spaces dropped), "Y16 -BE" (V4L2's big-endian flag); non-printable
+// bytes as '?'.
 std::string fourccToString(uint32_t fourcc);
 
 // A tightly packed frame of this format and size: bytes per line of each plane and the

@@ -7,7 +7,7 @@
 namespace h265direct {
 
 bool isX265InfoSei(const x265_nal& nal) {
-    constexpr std::string_view kTag = "x265 (build";
+    constexpr std::string_view kBanner = "x265 (build";
     if (nal.type != NAL_UNIT_PREFIX_SEI || nal.payload == nullptr) {
         return false;
     }
@@ -21,7 +21,7 @@ bool isX265InfoSei(const x265_nal& nal) {
     // Size bytes and the 16-byte UUID come first: the text starts within 48 bytes.
     std::string_view head(reinterpret_cast<const char*>(p + header),
                           std::min<size_t>(size - header, 64));
-    size_t at = head.find(kTag);
+    size_t at = head.find(kBanner);
     return at != std::string_view::npos && at < 48;
 }
 

@@ -17,7 +17,7 @@ namespace h265direct {
 
 namespace {
 
-constexpr const char* kModule = "encode";
+constexpr const char* kTag = "encode";
 // Above this no camera stream makes sense; it also keeps kbit/s * 1000 inside x265's int.
 constexpr int kMaxKbps = 1'000'000;
 constexpr int kMaxThreads = 256;
@@ -337,7 +337,7 @@ Status X265Encoder::Impl::collect(x265_nal* nals, uint32_t count, EncodedFrame& 
     bool copied = false;
     out.bytes = joinNals(nals, count, skip, gathered, copied);
     if (copied && !warnedScattered) {
-        LOG_WARN(kModule, "x265 returned scattered NAL units; copying each access unit");
+        LOG_WARN(kTag, "x265 returned scattered NAL units; copying each access unit");
         warnedScattered = true;
     }
     out.pts = picOut->pts;
@@ -348,7 +348,7 @@ Status X265Encoder::Impl::collect(x265_nal* nals, uint32_t count, EncodedFrame& 
 Status X265Encoder::encode(int64_t pts, EncodedFrame& out, const I420Planes* external) {
     Impl& m = *impl_;
     if (m.flushing) {
-        LOG_ERROR(kModule, "encode() after flush(): x265 takes no more pictures");
+        LOG_ERROR(kTag, "encode() after flush(): x265 takes no more pictures");
         return Status::Error;
     }
     const I420Planes& src = external != nullptr ? *external : inputPlanes();
@@ -370,7 +370,7 @@ Status X265Encoder::encode(int64_t pts, EncodedFrame& out, const I420Planes* ext
     int rc = m.api->encoder_encode(m.encoder.get(), &nals, &count, pic, m.picOut.get());
     if (rc < 0) {
         if (m.errorThrottle.allow()) {
-            LOG_ERROR(kModule, "x265 failed to encode picture pts %lld (%d)",
+            LOG_ERROR(kTag, "x265 failed to encode picture pts %lld (%d)",
                       static_cast<long long>(pts), rc);
         }
         return Status::Error;
@@ -389,7 +389,7 @@ Status X265Encoder::flush(EncodedFrame& out) {
         uint32_t count = 0;
         int rc = m.api->encoder_encode(m.encoder.get(), &nals, &count, nullptr, m.picOut.get());
         if (rc < 0) {
-            LOG_ERROR(kModule, "x265 failed while flushing (%d)", rc);
+            LOG_ERROR(kTag, "x265 failed while flushing (%d)", rc);
             return Status::Error;
         }
         if (rc == 0) {

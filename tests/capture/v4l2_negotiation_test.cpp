@@ -7,6 +7,7 @@
 
 #include "capture/format_negotiation.hpp"
 #include "capture/v4l2_format_recording.hpp"
+#include "convert/pixel_format.hpp"
 #include "h265direct/config.hpp"
 
 namespace h265direct {
@@ -68,10 +69,10 @@ TEST(V4l2Negotiation, ConversionCostOrder) {
                               V4L2_PIX_FMT_YUV422P, V4L2_PIX_FMT_RGB24, V4L2_PIX_FMT_XBGR32,
                               V4L2_PIX_FMT_GREY};
     for (size_t i = 0; i + 1 < std::size(order); ++i) {
-        ASSERT_TRUE(conversionCost(order[i], convertible)) << fourccName(order[i]);
+        ASSERT_TRUE(conversionCost(order[i], convertible)) << fourccToString(order[i]);
         EXPECT_LT(*conversionCost(order[i], convertible),
                   *conversionCost(order[i + 1], convertible))
-            << fourccName(order[i]) << " vs " << fourccName(order[i + 1]);
+            << fourccToString(order[i]) << " vs " << fourccToString(order[i + 1]);
     }
     EXPECT_FALSE(conversionCost(V4L2_PIX_FMT_MJPEG, convertible));
     EXPECT_FALSE(conversionCost(V4L2_PIX_FMT_Y10, convertible));
@@ -81,7 +82,7 @@ TEST(V4l2Negotiation, VividPrefersI420AndReportsTheRateItCanGive) {
     const auto formats = loadFormatListing("v4l2_vivid_formats.txt");
     const auto r = negotiateFormat(formats, request(640, 480, 30), convertible);
     ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccName(r.fourcc), "YU12");
+    EXPECT_EQ(fourccToString(r.fourcc), "YU12");
     EXPECT_FALSE(r.emulated);
     EXPECT_EQ(r.width, 640);
     EXPECT_EQ(r.height, 480);
@@ -94,7 +95,7 @@ TEST(V4l2Negotiation, VividSmallSizeGetsTheRateAsked) {
     const auto formats = loadFormatListing("v4l2_vivid_formats.txt");
     const auto r = negotiateFormat(formats, request(320, 180, 30), convertible);
     ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccName(r.fourcc), "YU12");
+    EXPECT_EQ(fourccToString(r.fourcc), "YU12");
     EXPECT_EQ(r.rate.fps(), 30.0);
     EXPECT_FALSE(anyNoteContains(r, "instead of")) << allNotes(r);
 }
@@ -153,7 +154,7 @@ TEST(V4l2Negotiation, UvcWebcamTakesNativeYuyvOverEmulatedI420) {
     EXPECT_TRUE(formats[4].emulated);
     const auto r = negotiateFormat(formats, request(640, 480, 30), convertible);
     ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccName(r.fourcc), "YUYV");
+    EXPECT_EQ(fourccToString(r.fourcc), "YUYV");
     EXPECT_FALSE(r.emulated);
     EXPECT_EQ(r.rate.fps(), 30.0);
 }
@@ -162,7 +163,7 @@ TEST(V4l2Negotiation, UvcWebcamAt720pStaysNativeAndNamesTheFasterChoice) {
     const auto formats = loadFormatListing("v4l2_uvc_webcam_formats.txt");
     const auto r = negotiateFormat(formats, request(1280, 720, 30), convertible);
     ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccName(r.fourcc), "YUYV");
+    EXPECT_EQ(fourccToString(r.fourcc), "YUYV");
     EXPECT_EQ(r.rate.fps(), 10.0);
     EXPECT_TRUE(anyNoteContains(r, "using 10 fps instead of the 30 fps")) << allNotes(r);
     EXPECT_TRUE(anyNoteContains(r,
@@ -176,7 +177,7 @@ TEST(V4l2Negotiation, UvcWebcamForcedEmulatedFormat) {
     const auto r =
         negotiateFormat(formats, request(1280, 720, 30, V4L2_PIX_FMT_YUV420), convertible);
     ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccName(r.fourcc), "YU12");
+    EXPECT_EQ(fourccToString(r.fourcc), "YU12");
     EXPECT_TRUE(r.emulated);
     EXPECT_EQ(r.rate.fps(), 30.0);
 }
@@ -185,7 +186,7 @@ TEST(V4l2Negotiation, MjpegOnlyCameraWorksThroughLibv4l2) {
     const auto formats = loadFormatListing("v4l2_mjpeg_only_formats.txt");
     const auto r = negotiateFormat(formats, request(1280, 720, 30), convertible);
     ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccName(r.fourcc), "YU12");
+    EXPECT_EQ(fourccToString(r.fourcc), "YU12");
     EXPECT_TRUE(r.emulated);
     EXPECT_EQ(r.rate.fps(), 30.0);
     EXPECT_TRUE(anyNoteContains(r, "libv4l2")) << allNotes(r);
@@ -210,7 +211,7 @@ TEST(V4l2Negotiation, RgbOnlyCameraWithSizeRange) {
     ASSERT_TRUE(formats[0].sizes[0].range);
     const auto r = negotiateFormat(formats, request(640, 480, 30), convertible);
     ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccName(r.fourcc), "RGB3");
+    EXPECT_EQ(fourccToString(r.fourcc), "RGB3");
     EXPECT_EQ(r.rate.fps(), 30.0);
     EXPECT_TRUE(anyNoteContains(r, "cheapest")) << allNotes(r);
 
@@ -253,11 +254,11 @@ TEST(V4l2Negotiation, NativeThatReachesTheRateBeatsCheaperNativeThatDoesNot) {
     yuyv.sizes = {quick};
     const auto r = negotiateFormat({nv12, yuyv}, request(1280, 720, 30), convertible);
     ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccName(r.fourcc), "YUYV");
+    EXPECT_EQ(fourccToString(r.fourcc), "YUYV");
     // Asking for 10 fps makes both fit: the cheaper one wins again.
     const auto r10 = negotiateFormat({nv12, yuyv}, request(1280, 720, 10), convertible);
     ASSERT_TRUE(r10.ok);
-    EXPECT_EQ(fourccName(r10.fourcc), "NV12");
+    EXPECT_EQ(fourccToString(r10.fourcc), "NV12");
 }
 
 TEST(V4l2Negotiation, PickRate) {
@@ -303,8 +304,8 @@ TEST(V4l2Negotiation, RateAndFourccText) {
     EXPECT_EQ(formatRate({25, 2}), "12.5");
     EXPECT_EQ(formatRate({30000, 1001}), "29.97");
     EXPECT_EQ(formatRate({0, 1}), "?");
-    EXPECT_EQ(fourccName(V4L2_PIX_FMT_Y10), "Y10");
-    EXPECT_EQ(fourccName(V4L2_PIX_FMT_MJPEG), "MJPG");
+    EXPECT_EQ(fourccToString(V4L2_PIX_FMT_Y10), "Y10");
+    EXPECT_EQ(fourccToString(V4L2_PIX_FMT_MJPEG), "MJPG");
 }
 
 }  // namespace

@@ -81,6 +81,7 @@ TEST(PixelFormat, FourccToStringShowsUnprintableBytes) {
     EXPECT_EQ(fourccToString(V4L2_PIX_FMT_NV12), "NV12");
     EXPECT_EQ(fourccToString(0), "????");
     EXPECT_EQ(fourccToString(v4l2_fourcc_be('Y', '1', '6', ' ')), "Y16 -BE");
+    EXPECT_EQ(fourccToString(v4l2_fourcc('Y', '1', '6', ' ')), "Y16");
 }
 
 TEST(PixelFormat, PackedLayoutOfEachFormat) {
