@@ -44,6 +44,9 @@ enum class Framing { Length, AnnexB };
 // IORING_OP_SEND_ZC use: Auto sends large writes zero-copy where the kernel has it.
 enum class ZeroCopy { Off, On, Auto };
 
+// The network outputs' I/O: Auto = io_uring, or epoll where io_uring is missing or refused.
+enum class IoBackend { Auto, Uring, Epoll };
+
 struct NetConfig {
     std::string connect;  // -t HOST:PORT
     std::string listen;   // -l [HOST:]PORT
@@ -57,10 +60,11 @@ struct NetConfig {
     int reconnectMinMs = 250;              // first retry delay; doubles per failure
     int reconnectMaxMs = 5000;             // cap of the retry delay
     int keyframeRequestIntervalMs = 1000;  // at most one keyframe request per interval
-    int maxPeers = 0;                      // -l: receivers at once; 0 = no limit
+    int maxPeers = 64;                     // -l: receivers at once; 0 = no limit
     bool keepEncoding = false;             // encode even while no receiver is connected
     int finishTimeoutMs = 2000;            // at the end: time to deliver what is queued
     size_t sendBufferBytes = 0;            // SO_SNDBUF per connection; 0 = kernel autotuning
+    IoBackend io = IoBackend::Auto;        // --io
 };
 
 struct OutputConfig {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "net/address.hpp"
+#include "net/io_loop.hpp"
 
 namespace h265direct {
 
@@ -23,7 +24,7 @@ cli::Parser::Setter endpoint(std::string& target, bool hostOptional) {
 
 void addNetOptions(cli::Parser& parser, NetConfig& config) {
     const NetConfig defaults;
-    parser.group("Network (TCP, io_uring)");
+    parser.group("Network (TCP)");
     parser.option("-t,--target", "HOST:PORT",
                   "Connect to a receiver at HOST:PORT ([IPV6]:PORT, names allowed) and stream "
                   "to it; reconnects until it answers, with backoff",
@@ -81,6 +82,14 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
                   "--zerocopy auto: smallest write sent zero-copy, 1KiB..1GiB",
                   cli::bytesText(defaults.zeroCopyMinBytes),
                   cli::byteSize(config.zeroCopyMinBytes, size_t{1} << 10, size_t{1} << 30));
+    parser.option("--io", "auto|uring|epoll",
+                  "Network I/O: io_uring, or epoll (non-blocking sockets; for kernels, "
+                  "containers and emulators without io_uring); auto = io_uring where the kernel "
+                  "has it and allows it, else epoll",
+                  net::toString(defaults.io),
+                  cli::oneOf({"auto", "uring", "epoll"}, [&config](const std::string& v) {
+                      net::parseIoBackend(v, config.io);
+                  }));
     parser.option("--connect-timeout", "MS",
                   "-t: give up one connection attempt after MS milliseconds, 100..600000",
                   std::to_string(defaults.connectTimeoutMs),
@@ -97,7 +106,9 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
                   "once per MS milliseconds, 0..60000",
                   std::to_string(defaults.keyframeRequestIntervalMs),
                   cli::integer(config.keyframeRequestIntervalMs, 0, 60000));
-    parser.option("--max-peers", "N", "-l: most receivers at once, 0 = no limit, ..100000",
+    parser.option("--max-peers", "N",
+                  "-l: most receivers at once (more are closed at once and counted), 0 = no "
+                  "limit, ..100000",
                   std::to_string(defaults.maxPeers), cli::integer(config.maxPeers, 0, 100000));
     parser.option("--finish-timeout", "MS",
                   "At the end: ms to deliver what is queued before closing, 0..600000",

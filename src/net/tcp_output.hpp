@@ -31,6 +31,7 @@ struct OutputStats {
     uint64_t drops = 0;            // access units dropped by full queues (all peers, ever)
     uint64_t unsent = 0;           // client: access units made while not connected
     uint64_t connects = 0;         // client: connections made; server: receivers accepted
+    uint64_t refused = 0;          // server: receivers turned away (--max-peers, no descriptors)
     uint64_t connectFailures = 0;  // client: rounds of attempts that all failed
     uint64_t disconnects = 0;      // connections lost or closed by the peer
     uint64_t keyframeRequests = 0;
@@ -39,7 +40,8 @@ struct OutputStats {
     std::vector<PeerStats> peers;
 };
 
-// A TCP output driven by one io_uring loop on its own thread: a client (-t) that connects
+// A TCP output driven by one I/O loop (io_uring, or epoll where io_uring is missing) on its own
+// thread: a client (-t) that connects
 // and reconnects, or a server (-l) that accepts any number of receivers. consume() never
 // blocks: it hands the shared access unit to the loop, which queues it per peer.
 class TcpOutput : public Sink {
@@ -64,6 +66,9 @@ public:
     OutputStats stats() const;
     // Server: the port it listens on.
     uint16_t localPort() const;
+    // "io_uring" or "epoll", and the line that says which features are in use.
+    const char* ioBackend() const;
+    std::string ioDescription() const;
 
 private:
     struct Impl;

@@ -1,0 +1,229 @@
+#pragma once
+
+// The inside of TcpOutput, shared by the files that implement it by job:
+//   tcp_output.cpp   the public side: start, the engine thread's hand-off, figures, finish
+//   output_loop.cpp  the loop thread: completions, peers and their queues, sending, the end
+//   tcp_client.cpp   -t: name resolution (on its own thread), connecting, backoff
+//   tcp_server.cpp   -l: listening sockets, accepting receivers, --max-peers
+// The kernel is reached only through the I/O seam (io_loop.hpp): io_uring or epoll.
+//
+// Threads and what they own:
+//   engine thread: consume(), finish(), collectStats(); touches only `handoff` (under its
+//     mutex), `figures` (under its mutex) and the atomics `wants` and `fatal`;
+//   loop thread: everything else (peers, listeners, client state, the I/O loop);
+//   resolver thread (-t with a host name, on reconnection): getaddrinfo, then a ResolveJob.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/log.hpp"
+#include "core/unique_fd.hpp"
+#include "net/address.hpp"
+#include "net/io_loop.hpp"
+#include "net/peer_queue.hpp"
+#include "net/tcp_output.hpp"
+
+namespace h265direct::net {
+
+inline constexpr const char* kNetTag = "net";
+inline constexpr int64_t kMs = 1'000'000;
+
+enum class OpKind : uint8_t { Wake, Accept, Connect, Timer, Send, Recv };
+enum class TimerKind : uint8_t { Reconnect, AcceptRetry, FinishDeadline };
+
+struct Peer;
+struct Listener;
+
+struct Op : IoOp {
+    explicit Op(OpKind k, TimerKind t = TimerKind::Reconnect) : kind(k), timer(t) {}
+    OpKind kind;
+    TimerKind timer;
+    Peer* peer = nullptr;
+    Listener* listener = nullptr;
+    bool pending = false;
+};
+
+struct SendOp : Op {
+    SendOp() : Op(OpKind::Send) {}
+    SendBatch batch;
+    bool zeroCopy = false;
+};
+
+struct Listener {
+    UniqueFd fd;
+    SocketAddress address;
+    Op acceptOp{OpKind::Accept};
+    Op retryOp{OpKind::Timer, TimerKind::AcceptRetry};
+};
+
+struct Peer {
+    Peer(uint64_t i, size_t maxBytes, size_t maxFrames, Framing framing)
+        : id(i), queue(maxBytes, maxFrames, framing) {
+        recvOp.peer = this;
+        connectOp.peer = this;
+    }
+    uint64_t id;
+    UniqueFd fd;
+    std::string address;
+    PeerQueue queue;
+    Op recvOp{OpKind::Recv};
+    Op connectOp{OpKind::Connect};
+    bool connected = false;
+    bool sending = false;
+    bool closing = false;
+    bool eof = false;        // the peer will send nothing more
+    bool writeShut = false;  // we sent FIN (finishing)
+    int activeOps = 0;       // operations that use fd
+    uint64_t framesSent = 0;
+    uint64_t bytesSent = 0;
+};
+
+// One name resolution on the resolver thread; the loop takes the result when woken.
+struct ResolveJob {
+    std::mutex mutex;
+    bool done = false;       // result and error are set
+    bool abandoned = false;  // the output is going away: nobody to wake
+    std::vector<SocketAddress> result;
+    std::string error;
+    int wakeFd = -1;
+};
+
+struct TcpOutput::Impl {
+    Impl(Mode m, const NetConfig& c, std::function<void()> rk)
+        : mode(m), config(c), requestKeyframe(std::move(rk)) {}
+
+    // ---- tcp_client.cpp / tcp_server.cpp: set-up (constructor thread)
+    void setUpClient();
+    void setUpServer();
+
+    // ---- output_loop.cpp (loop thread)
+    void run();
+    void handle(IoOp& io, const IoResult& r);
+    void onWake();
+    void distribute(const AccessUnitPtr& au);
+    void maybeRequestKeyframe();
+    void armWake();
+    void armRecv(Peer& p);
+    void armTimer(Op& op, int64_t delayNs);
+    void onSend(SendOp* op, const IoResult& r);
+    void onRecv(Peer& p, int res);
+    void pump(Peer& p);
+    void closePeer(Peer& p, const std::string& reason, bool error);
+    void afterCompletions();
+    void reap();
+    void beginFinish();
+    void teardown();
+    void publishStats();
+    std::string peerName(const Peer& p) const {
+        return mode == Mode::Client ? p.address
+                                    : "receiver " + std::to_string(p.id) + " (" + p.address + ")";
+    }
+
+    // ---- tcp_client.cpp (loop thread)
+    void startConnectRound();
+    void startResolve();
+    void onResolved();
+    void tryNextAddress();
+    void onConnect(Peer& p, int res);
+    void connectRoundFailed(const std::string& reason);
+    // The client's current connection (older ones may still be closing).
+    Peer* clientPeer() {
+        return peers.empty() || peers.back()->closing ? nullptr : peers.back().get();
+    }
+
+    // ---- tcp_server.cpp (loop thread)
+    void armAccept(Listener& l);
+    void onAccept(Listener& l, const IoResult& r);
+    // Out of descriptors: accepts and closes the receivers waiting on l; false if it cannot.
+    bool refuseWaiting(Listener& l);
+
+    // Store `wants` / `fatal` and tell the engine's watch (watchState) of a change.
+    void setWants(bool v);
+    void setFatal(int code);
+
+    // ---- fixed at start
+    Mode mode;
+    NetConfig config;
+    std::function<void()> requestKeyframe;
+    Endpoint endpoint;
+    std::unique_ptr<IoLoop> io;
+    std::string ioDescription;  // the I/O path in use, for the log and the figures
+    bool zeroCopyAvailable = false;
+    std::thread thread;
+
+    // ---- hand-off from the engine thread
+    struct Handoff {
+        std::mutex mutex;
+        std::deque<AccessUnitPtr> incoming;
+        bool wakePending = false;
+        bool finishRequested = false;
+        bool gap = false;  // units were lost before reaching the queues
+        uint64_t drops = 0;
+    } handoff;
+    UniqueFd wakeFd;
+    std::atomic<bool> wants{true};
+    std::atomic<int> fatal{0};
+    std::mutex watchMutex;
+    std::function<void()> watch;  // the engine's watchState: told of every change of the two
+    bool finished = false;        // finish() was called (engine thread)
+
+    // ---- figures, shared with the engine thread
+    struct Figures {
+        mutable std::mutex mutex;
+        OutputStats totals;
+        std::vector<int64_t> latencies;
+    } figures;
+    uint64_t collectedBytes = 0;  // engine thread
+    int64_t lastCollectNs = 0;    // engine thread
+
+    // ---- loop thread: peers and the end of the run
+    Op wakeOp{OpKind::Wake};
+    uint64_t wakeBuf = 0;
+    std::list<std::unique_ptr<Peer>> peers;
+    uint64_t nextPeerId = 1;
+    Op finishOp{OpKind::Timer, TimerKind::FinishDeadline};
+    bool finishing = false;
+    bool exitLoop = false;
+    int64_t lastKeyframeRequestNs = 0;
+    bool keyframeRequested = false;
+    int notifsPending = 0;
+    std::vector<uint8_t> discard = std::vector<uint8_t>(16384);
+    LogThrottle connectLog{10'000'000'000};
+    LogThrottle dropLog;
+
+    // ---- loop thread: the client (-t)
+    struct Client {
+        std::vector<SocketAddress> addresses;
+        size_t addressIndex = 0;
+        int failuresInRow = 0;
+        bool everConnected = false;
+        Op reconnectOp{OpKind::Timer, TimerKind::Reconnect};
+        std::string lastError;
+        std::shared_ptr<ResolveJob> resolving;  // a lookup is under way
+        std::minstd_rand jitter{std::random_device{}()};
+    } client;
+
+    // ---- the server (-l): set up at start, then loop thread
+    struct Server {
+        std::list<std::unique_ptr<Listener>> listeners;
+        // Held in reserve: out of descriptors, it is closed for a moment so that waiting
+        // receivers can be accepted and closed (refused) instead of hanging in the backlog.
+        UniqueFd reserveFd;
+        bool hadPeer = false;
+        uint16_t boundPort = 0;
+    } server;
+};
+
+// Socket options of every connection (client and accepted).
+void setConnectionOptions(int fd, size_t sendBuffer);
+
+}  // namespace h265direct::net
