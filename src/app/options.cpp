@@ -72,10 +72,7 @@ void validate(AppOptions& o, const std::string& size, const std::string& rate,
     SourceConfig& src = o.engine.source;
     if (!input.empty()) {
         src.kind = SourceKind::File;
-        src.path = input;
-        if (input != "-" && access(input.c_str(), R_OK) != 0) {
-            throw UsageError{"--input " + input + ": " + strerror(errno)};
-        }
+        src.path = input;  // opened (and refused: exit 3) by the source, like a device
     } else if (pattern) {
         src.kind = SourceKind::Pattern;
     } else {

@@ -118,20 +118,20 @@ std::unique_ptr<FrameSource> openFileSource(const SourceConfig& config) {
     UniqueFd fd(config.path == "-" ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0)
                                    : ::open(config.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
-        throw StartupError(kExitInput, config.path + ": " + std::strerror(errno));
+        throw StartupError(kExitInput, "--input " + config.path + ": " + std::strerror(errno));
     }
     struct stat st {};
     if (fstat(fd.get(), &st) != 0) {
-        throw StartupError(kExitInput, config.path + ": " + std::strerror(errno));
+        throw StartupError(kExitInput, "--input " + config.path + ": " + std::strerror(errno));
     }
     if (S_ISDIR(st.st_mode)) {
-        throw StartupError(kExitInput, config.path + ": " + std::strerror(EISDIR));
+        throw StartupError(kExitInput, "--input " + config.path + ": " + std::strerror(EISDIR));
     }
     const bool regular = S_ISREG(st.st_mode);
     if (regular) {
         const auto bytes = static_cast<size_t>(st.st_size);
         if (bytes < layout.frameBytes) {
-            throw StartupError(kExitInput, config.path + ": " + std::to_string(bytes) +
+            throw StartupError(kExitInput, "--input " + config.path + ": " + std::to_string(bytes) +
                                                " bytes, less than one " + frameText);
         }
         posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);

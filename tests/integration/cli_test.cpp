@@ -60,7 +60,6 @@ TEST(Cli, BadValuesGetOneLineNamingTheOptionAndExitCode2) {
         {{"--pattern", "--vbv-maxrate", "800"}, "--vbv-bufsize"},
         {{"--pattern", "--preset", "warp"}, "--preset"},
         {{"--pattern", "--tune", "loud"}, "--tune"},
-        {{"--input", dir.file("missing.raw"), "--pixel-format", "YUYV"}, "--input"},
         {{"--input", raw}, "--pixel-format"},
         {{"--pattern", "--input", raw}, "--input"},
         {{"--pattern", "--no-such-option"}, "--no-such-option"},
@@ -80,6 +79,22 @@ TEST(Cli, BadValuesGetOneLineNamingTheOptionAndExitCode2) {
         EXPECT_EQ(r.err.rfind("h265direct: error: ", 0), 0u) << r.err;
         EXPECT_NE(r.err.find(c.mustMention), std::string::npos) << r.err;
         EXPECT_FALSE(r.timedOut);
+        EXPECT_FALSE(std::filesystem::exists(out)) << "an output was created";
+    }
+}
+
+// An input that is not there or cannot be read as a file: exit code 3 ("input missing or
+// unreadable"), one line naming --input, whatever the reason.
+TEST(Cli, AnInputThatCannotBeReadIsExitCode3) {
+    TempDir dir;
+    const std::string out = dir.file("out.h265");
+    for (const std::string& input : {dir.file("missing.raw"), dir.path().string()}) {
+        SCOPED_TRACE(input);
+        const ProcessResult r =
+            runH265({"--input", input, "--pixel-format", "YUYV", "-s", "64x64", "-o", out});
+        EXPECT_EQ(r.exitCode, 3) << r.err;
+        EXPECT_EQ(countLines(r.err), 1u) << r.err;
+        EXPECT_EQ(r.err.rfind("h265direct: error: --input " + input + ": ", 0), 0u) << r.err;
         EXPECT_FALSE(std::filesystem::exists(out)) << "an output was created";
     }
 }
