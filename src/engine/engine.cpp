@@ -112,26 +112,14 @@ void Engine::Impl::printFrameLine(const AccessUnit& au) const {
 bool Engine::Impl::publish(const EncodedFrame& frame, int64_t captureNs, int64_t encodeNs) {
     std::shared_ptr<AccessUnit> au = pool.acquire();
     au->data.assign(frame.bytes.begin(), frame.bytes.end());
-    const hevc::ParseError pe = hevc::splitNalUnits(au->data, au->nals);
+    // Whole NAL units, exactly one access unit, a picture in it; keyframe, IDR and parameter
+    // sets filled in. Never hand on a stream we cannot parse ourselves.
+    const hevc::ParseError pe = hevc::describeAccessUnit(*au);
     if (pe != hevc::ParseError::None) {
-        // Never hand on a stream we cannot parse ourselves.
         fail(kExitFailure, std::string("encoder output is not a valid Annex-B access unit: ") +
                                hevc::toString(pe));
         return false;
     }
-    bool vps = false, sps = false, pps = false, seenVcl = false;
-    for (const NalUnitInfo& nal : au->nals) {
-        if (hevc::isVcl(nal.type)) {
-            au->keyframe = au->keyframe || hevc::isIrap(nal.type);
-            au->idr = au->idr || hevc::isIdr(nal.type);
-            seenVcl = true;
-        } else if (!seenVcl) {
-            vps = vps || nal.type == hevc::kVps;
-            sps = sps || nal.type == hevc::kSps;
-            pps = pps || nal.type == hevc::kPps;
-        }
-    }
-    au->hasParameterSets = vps && sps && pps;
     au->pts = frame.pts;
     au->frameNumber = frameNumber++;
     au->captureTimeNs = captureNs;
