@@ -256,7 +256,10 @@ TEST(PatternSource, SlowConsumerRestartsTheScheduleInsteadOfBursting) {
     src->collectStats(report);
     const auto* behind = report.find("source_behind");
     ASSERT_NE(behind, nullptr);
-    EXPECT_EQ(std::get<int64_t>(behind->value), 1);
+    // The five missed periods are one event, not five. (The call after it is late too if
+    // this thread lost the processor for a frame period in between: at most two.)
+    EXPECT_GE(std::get<int64_t>(behind->value), 1);
+    EXPECT_LE(std::get<int64_t>(behind->value), 2);
     report.clear();
     src->collectStats(report);
     EXPECT_EQ(report.find("source_behind"), nullptr);  // counted per interval
