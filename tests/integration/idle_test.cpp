@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/child_process.hpp"
 #include "common/test_util.hpp"
@@ -118,6 +119,64 @@ TEST(Idle, ServerWithoutReceiverSleeps) {
     EXPECT_GT(::read(rx.get(), buf, sizeof buf), 0);
     rx.reset();
     p->signal(SIGINT);
+    EXPECT_EQ(p->wait(), 0) << p->err();
+}
+
+// An unpaced file with -l: nothing is read before a receiver comes, so the first receiver
+// gets the whole file (a file read while nobody listened would be used up, unencoded).
+TEST(Idle, UnpacedFileWaitsForTheFirstReceiver) {
+    TempDir dir;
+    const std::string raw = dir.file("in.yuyv");
+    constexpr int kFrames = 10;
+    std::vector<uint8_t> frames(size_t{64} * 64 * 2 * kFrames);
+    for (size_t i = 0; i < frames.size(); ++i) {
+        frames[i] = static_cast<uint8_t>(i * 7 / 5);
+    }
+    writeFile(raw, frames.data(), frames.size());
+    std::unique_ptr<ChildProcess> p;
+    uint16_t port = 0;
+    for (int attempt = 0; attempt < 5 && !p; ++attempt) {
+        port = BoundPort(false).port;
+        p = std::make_unique<ChildProcess>(std::vector<std::string>{
+            binaryPath(), "--input", raw, "--pixel-format", "YUYV", "-s", "64x64", "--no-pace",
+            "-l", "127.0.0.1:" + std::to_string(port)});
+        if (!p->waitForStderr("encoder: ")) {
+            ASSERT_NE(p->wait(), 0);
+            ASSERT_NE(p->err().find("listen"), std::string::npos) << p->err();
+            p.reset();
+        }
+    }
+    ASSERT_TRUE(p) << "no free port found";
+    // A stats line: the engine has run for a second with nobody listening.
+    ASSERT_TRUE(p->waitForStderr("[Bandwidth]")) << p->err();
+    UniqueFd rx(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    ASSERT_EQ(::connect(rx.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0) << p->err();
+    // The run ends at the end of the file; the stream with it.
+    std::vector<uint8_t> bytes;
+    uint8_t buf[65536];
+    for (;;) {
+        pollfd pf{rx.get(), POLLIN, 0};
+        ASSERT_EQ(poll(&pf, 1, 60'000), 1) << "the stream did not end";
+        const ssize_t n = ::read(rx.get(), buf, sizeof buf);
+        if (n <= 0) {
+            break;
+        }
+        bytes.insert(bytes.end(), buf, buf + n);
+    }
+    int units = 0;
+    size_t at = 0;
+    while (at + 4 <= bytes.size()) {
+        const size_t len = (size_t{bytes[at]} << 24) | (size_t{bytes[at + 1]} << 16) |
+                           (size_t{bytes[at + 2]} << 8) | bytes[at + 3];
+        at += 4 + len;
+        ++units;
+    }
+    EXPECT_EQ(at, bytes.size()) << "a cut frame";
+    EXPECT_EQ(units, kFrames) << p->err();
     EXPECT_EQ(p->wait(), 0) << p->err();
 }
 
