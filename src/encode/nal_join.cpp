@@ -25,10 +25,6 @@ bool isX265InfoSei(const x265_nal& nal) {
     return at != std::string_view::npos && at < 48;
 }
 
-bool isIrapNalType(uint32_t type) {
-    return type >= NAL_UNIT_CODED_SLICE_BLA_W_LP && type <= NAL_UNIT_CODED_SLICE_CRA;
-}
-
 std::span<const uint8_t> joinNals(x265_nal* nals, uint32_t count, uint32_t skip,
                                   std::vector<uint8_t>& scratch, bool& copied) {
     copied = false;

@@ -12,9 +12,6 @@ namespace h265direct {
 // whose text starts with "x265 (build".
 bool isX265InfoSei(const x265_nal& nal);
 
-// True for the slice NAL types of IRAP pictures (BLA, IDR, CRA).
-bool isIrapNalType(uint32_t type);
-
 // Turns the NAL units of one x265 call into one Annex-B byte span, leaving out nals[skip]
 // (skip >= count: keep all). x265 documents the payloads as back to back; then the span
 // points into x265's buffer, and leaving a NAL out moves the few bytes in front of it up

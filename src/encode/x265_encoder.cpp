@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "encode/nal_join.hpp"
+#include "h265direct/annexb.hpp"
 
 namespace h265direct {
 
@@ -323,7 +324,7 @@ Status X265Encoder::Impl::collect(x265_nal* nals, uint32_t count, EncodedFrame& 
     bool keyframe = false;
     uint32_t skip = count;
     for (uint32_t i = 0; i < count; ++i) {
-        keyframe = keyframe || isIrapNalType(nals[i].type);
+        keyframe = keyframe || hevc::isIrap(static_cast<uint8_t>(nals[i].type));
         // With repeated headers x265 writes its ~2.3 KB version-and-options SEI before every
         // keyframe, not only the first: over 1% of a 1 Mbit/s stream at a 2 s keyint, for
         // text no decoder needs. Keep it in the first keyframe, where tools look for it.

@@ -1,4 +1,5 @@
 #include "encode/nal_join.hpp"
+#include "h265direct/annexb.hpp"
 
 #include <gtest/gtest.h>
 
@@ -89,9 +90,14 @@ TEST(NalJoin, RecognisesX265InfoSeiOnly) {
     EXPECT_FALSE(isX265InfoSei(tinyNal));
 }
 
+// The encoder flags keyframes with the parser's one IRAP predicate: x265's IRAP slice types
+// (BLA, IDR, CRA: 16..21) and the reserved IRAP types 22, 23, nothing else.
 TEST(NalJoin, IrapTypes) {
     for (uint32_t t = 0; t < 64; ++t) {
-        EXPECT_EQ(isIrapNalType(t), t >= 16 && t <= 21) << t;
+        EXPECT_EQ(hevc::isIrap(static_cast<uint8_t>(t)), t >= 16 && t <= 23) << t;
+    }
+    for (uint32_t t = NAL_UNIT_CODED_SLICE_BLA_W_LP; t <= NAL_UNIT_CODED_SLICE_CRA; ++t) {
+        EXPECT_TRUE(hevc::isIrap(static_cast<uint8_t>(t))) << t;
     }
 }
 
