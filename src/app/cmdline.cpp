@@ -293,6 +293,19 @@ struct Parser::Impl {
             if (eq == std::string::npos || trimmed(t.substr(0, eq)).empty()) {
                 throw UsageError{where + "'" + t + "' is not name = value"};
             }
+            // CLI11 cuts a line at its first '#', even inside quotes: refuse what it would
+            // misread rather than take part of a value.
+            const std::string raw = trimmed(t.substr(eq + 1));
+            if (!raw.empty() && (raw[0] == '"' || raw[0] == '\'')) {
+                const size_t close = raw.find(raw[0], 1);
+                const size_t hash = raw.find('#');
+                if (close == std::string::npos || (hash != std::string::npos && hash < close)) {
+                    throw UsageError{where + trimmed(t.substr(0, eq)) +
+                                     (close == std::string::npos
+                                          ? ": the quote is not closed"
+                                          : ": a value cannot hold '#' (it starts a comment)")};
+                }
+            }
             // CLI11 reads the line: quotes, trailing comment, lists.
             std::istringstream one(t);
             const std::vector<CLI::ConfigItem> items = format.from_config(one);
@@ -547,6 +560,10 @@ std::string Parser::effectiveConfig() const {
         } else if (o->kind == Kind::Counter) {
             line += " " + std::to_string(o->count);
         } else if (o->given) {
+            if (o->value.find('#') != std::string::npos) {
+                throw UsageError{"--print-config: the value of " + o->label() +
+                                 " holds '#', which a configuration file cannot hold"};
+            }
             line += " " + configValue(o->value);
         } else if (!o->defaultText.empty()) {
             line += " " + configValue(o->defaultText);

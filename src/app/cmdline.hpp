@@ -60,7 +60,8 @@ public:
 
     std::string help() const;
     // The options in effect in the configuration file's format: the ones set, as
-    // `name = value` lines; the others commented out with their default.
+    // `name = value` lines; the others commented out with their default. Throws UsageError
+    // for a value the format cannot hold (one with '#').
     std::string effectiveConfig() const;
 
 private:

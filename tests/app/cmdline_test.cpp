@@ -269,6 +269,8 @@ TEST(ConfigFile, BadLinesNameTheFileAndTheLine) {
         {"output =\n", ":1: output: empty value"},
         {"config = other.conf\n", ":1: 'config' is for the command line only"},
         {"mode = c\n", ":1: mode: 'c' is not one of a, b"},
+        {"output = \"a#b.h265\"\n", ":1: output: a value cannot hold '#'"},
+        {"output = 'a.h265\n", ":1: output: the quote is not closed"},
     };
     for (const auto& [text, want] : cases) {
         ConfigFixture f;
@@ -301,6 +303,18 @@ TEST(ConfigFile, TheEffectiveConfigurationReadsBackTheSame) {
     }
     EXPECT_EQ(text.find("print-config"), std::string::npos) << text;
     EXPECT_EQ(text.find("help"), std::string::npos) << text;
+
+    // A value the file cannot hold is refused, not written to be misread.
+    ConfigFixture hash;
+    ASSERT_EQ(hash.run({"-o", "take#2.h265"}), "");
+    try {
+        hash.parser.effectiveConfig();
+        ADD_FAILURE() << "a value with '#' was printed";
+    } catch (const UsageError& e) {
+        EXPECT_EQ(e.message,
+                  "--print-config: the value of --output holds '#', which a configuration file "
+                  "cannot hold");
+    }
 
     ConfigFixture h;
     ASSERT_EQ(h.runWith(text), "");
