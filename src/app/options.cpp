@@ -1,7 +1,5 @@
 #include "app/options.hpp"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -112,13 +110,11 @@ void setPixelFormat(const std::string& name, SourceConfig& src) {
     src.fourcc = *fourcc;
 }
 
-// --input: a readable file, or "-" (stdin).
+// --input: a file, or "-" (stdin). Whether it can be read is the source's to say (exit 3, as
+// for a device), not a usage error.
 void setInput(const std::string& input, std::string& target) {
     if (input.empty()) {
         throw UsageError{"empty value"};
-    }
-    if (input != "-" && access(input.c_str(), R_OK) != 0) {
-        throw UsageError{input + ": " + strerror(errno)};
     }
     target = input;
 }
