@@ -9,6 +9,9 @@
 # (rusage_exec is the benchmarks' helper, bench/tools/rusage_exec.cpp, built for the guest's
 # architecture: -DH265D_BUILD_BENCH=ON, target rusage_exec.)
 #
+# Settings: H265D_GUEST_FRAMES (frames per run, default 4), H265D_GUEST_SIZES (default
+# "640x480 1280x720"); the guest's CPUs: H265D_VM_CPUS (vm.sh, default 2).
+#
 # Results: /share/footprint.txt, one line per run. maxrss_kb is the kernel's own peak, the
 # ru_maxrss of the finished process from wait4() (busybox's `time -v` is no use here: it
 # multiplies ru_maxrss, already in KiB, by page size / 1024); threads is the most seen in
@@ -19,6 +22,7 @@ BIN=$H265D_GUEST_BIN
 RUSAGE=$H265D_GUEST_RUSAGE
 OUT=/tmp/share
 FRAMES=${H265D_GUEST_FRAMES:-4}
+SIZES=${H265D_GUEST_SIZES:-640x480 1280x720}
 
 now() { cut -d' ' -f1 /proc/uptime; }
 
@@ -51,7 +55,7 @@ for p in "$BIN" "$RUSAGE"; do
 done
 chroot /host "$BIN" --version > /share/version.txt 2>&1
 echo "$(uname -rm), $(grep -c ^processor /proc/cpuinfo) CPUs" > /share/kernel.txt
-for size in 640x480 1280x720; do
+for size in $SIZES; do
     measure pattern_$size --pattern -s $size -r 5 --frames $FRAMES -q -o $OUT/pattern_$size.h265
     [ -e /dev/video0 ] &&
         measure vivid_$size -d /dev/video0 -s $size -r 5 --frames $FRAMES -q -o $OUT/vivid_$size.h265
