@@ -30,8 +30,10 @@ inline Bytes makeNal(uint8_t type, std::initializer_list<uint8_t> payload = {0x8
 // A slice segment NAL unit: first_slice_segment_in_pic_flag, then some payload bytes.
 inline Bytes makeSlice(uint8_t type, bool firstSlice, size_t payloadBytes = 4,
                        uint8_t fill = 0xa5) {
-    Bytes b = makeNal(type, {static_cast<uint8_t>(firstSlice ? 0xc0 : 0x40)});
-    b.insert(b.end(), payloadBytes, fill);
+    // Sized up front too: inserting into the 3-byte NAL trips the same false warning at -O3.
+    const Bytes head = makeNal(type, {static_cast<uint8_t>(firstSlice ? 0xc0 : 0x40)});
+    Bytes b(head.size() + payloadBytes, fill);
+    std::copy(head.begin(), head.end(), b.begin());
     return b;
 }
 
