@@ -5,6 +5,8 @@
 //   BM_RingSend/<size>/<zc>: one sendmsg per frame from the benchmark thread; "CPU" is the
 //     sending thread's cost per frame (submission, the kernel's copy or page pinning, the
 //     completion; for zero-copy also the notification, reaped as it comes).
+//   BM_BackendSendCpu/io:<1 io_uring, 2 epoll>: CPU per frame of the whole sink on each I/O
+//     backend at 640x480's rate and sizes (see below); the ratio of the two is the figure.
 //   BM_TcpOutput/<size>/<zc>: the whole network sink: consume() on the calling thread, the
 //     io_uring loop thread sending to one receiver; real time per frame.
 
@@ -12,10 +14,13 @@
 #include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -250,6 +255,78 @@ void BM_TcpOutput(benchmark::State& state) {
 BENCHMARK(BM_TcpOutput)
     ->ArgNames({"bytes", "zc"})
     ->ArgsProduct({{1024, 16 * 1024, 128 * 1024}, {0, 1}})
+    ->UseRealTime();
+
+// The send path of each I/O backend at the rate and size of a 640x480 stream at 1 Mbit/s:
+// one receiver (in a child process, so that its reading is not counted), one access unit
+// handed over per millisecond (the loop sleeps between units, as it does between frames), a
+// 30 kB keyframe every 60 units and 4 kB units between. "cpu_us_per_frame" is this process's
+// CPU time (engine-side hand-off and the loop thread: wake-up, send, completion) per unit.
+void BM_BackendSendCpu(benchmark::State& state) {
+    const auto backend = static_cast<IoBackend>(state.range(0));
+    setLogLevel(LogLevel::Warn);
+    const int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(lfd, 1);
+    getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        const int fd = ::accept(lfd, nullptr, nullptr);
+        std::vector<char> buf(1 << 20);
+        while (::read(fd, buf.data(), buf.size()) > 0) {
+        }
+        ::_exit(0);
+    }
+    ::close(lfd);
+    NetConfig c;
+    c.io = backend;
+    c.connect = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    std::vector<AccessUnitPtr> units;
+    for (int i = 0; i < 60; ++i) {
+        auto au = std::make_shared<AccessUnit>();
+        au->data.assign(i == 0 ? 30000 : 4000, static_cast<uint8_t>(i));
+        au->keyframe = au->idr = au->hasParameterSets = i == 0;
+        units.push_back(std::move(au));
+    }
+    {
+        net::TcpOutput out(net::TcpOutput::Mode::Client, c, [] {});
+        while (out.stats().state != "connected") {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        rusage before{};
+        getrusage(RUSAGE_SELF, &before);
+        uint64_t n = 0;
+        for (auto _ : state) {
+            out.consume(units[n % units.size()]);
+            ++n;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        while (out.stats().framesSent < n) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        rusage after{};
+        getrusage(RUSAGE_SELF, &after);
+        auto us = [](const rusage& r) {
+            return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1e6 +
+                   static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
+        };
+        state.counters["cpu_us_per_frame"] = (us(after) - us(before)) / static_cast<double>(n);
+        state.SetLabel(out.ioDescription());
+        out.finish();
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+}
+BENCHMARK(BM_BackendSendCpu)
+    ->ArgName("io")
+    ->Arg(static_cast<int>(IoBackend::Uring))
+    ->Arg(static_cast<int>(IoBackend::Epoll))
+    ->Iterations(3000)
+    ->Repetitions(3)
     ->UseRealTime();
 
 }  // namespace

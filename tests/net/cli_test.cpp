@@ -15,6 +15,9 @@
 namespace h265direct::test {
 namespace {
 
+class Cli : public NetIoTest {};
+H265D_NET_IO_SUITE(Cli);
+
 bool netOptionsWired() {
     static const bool wired = [] {
         const ProcessResult r = runProcess({binaryPath(), "--help"}, 30);
@@ -23,12 +26,9 @@ bool netOptionsWired() {
     return wired;
 }
 
-#define REQUIRE_NET_CLI()                                                     \
-    do {                                                                      \
-        if (!netOptionsWired()) {                                             \
-            GTEST_SKIP() << "the program has no -t/-l options in this build"; \
-        }                                                                     \
-    } while (0)
+// A program without the network options is a failure here, never a reason to skip.
+#define REQUIRE_NET_CLI() \
+    ASSERT_TRUE(netOptionsWired()) << "the program's --help shows no -t/--target option"
 
 // True once something listens on the TCP port (IPv4 or IPv6), read from /proc.
 bool isListening(uint16_t port) {
@@ -55,7 +55,7 @@ struct Background {
     ProcessResult result;
     std::thread thread;
     explicit Background(std::vector<std::string> args, double timeoutSec = 60) {
-        args.insert(args.begin(), binaryPath());
+        args.insert(args.begin(), {binaryPath(), "--io", currentIoPath()->io});
         thread = std::thread([this, args, timeoutSec] { result = runProcess(args, timeoutSec); });
     }
     ProcessResult& join() {
@@ -144,7 +144,7 @@ long long lastJsonInt(const std::string& err, const std::string& key) {
     return value;
 }
 
-TEST(Cli, TheLengthFramingCarriesExactlyTheOutputFile) {
+TEST_P(Cli, TheLengthFramingCarriesExactlyTheOutputFile) {
     REQUIRE_NET_CLI();
     TempDir dir;
     TestListener server;
@@ -164,7 +164,7 @@ TEST(Cli, TheLengthFramingCarriesExactlyTheOutputFile) {
         << "the payload differs from the -o file";
 }
 
-TEST(Cli, GstreamerTcpserversrcDecodesTheAnnexbStream) {
+TEST_P(Cli, GstreamerTcpserversrcDecodesTheAnnexbStream) {
     REQUIRE_NET_CLI();
     if (!haveProgram("gst-launch-1.0")) {
         GTEST_SKIP() << "no gst-launch-1.0";
@@ -181,16 +181,16 @@ TEST(Cli, GstreamerTcpserversrcDecodesTheAnnexbStream) {
         EXPECT_EQ(g.exitCode, 0) << g.err;
     });
     ASSERT_TRUE(waitFor([&] { return isListening(port); }, 20));
-    const ProcessResult r =
-        runProcess({binaryPath(), "--pattern", "-s", "160x120", "--frames", "30", "--no-pace", "-q",
-                    "--framing", "annexb", "-t", "127.0.0.1:" + std::to_string(port)},
-                   60);
+    const ProcessResult r = runProcess(
+        {binaryPath(), "--io", currentIoPath()->io, "--pattern", "-s", "160x120", "--frames", "30",
+         "--no-pace", "-q", "--framing", "annexb", "-t", "127.0.0.1:" + std::to_string(port)},
+        60);
     gst.join();
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(readFile(dir.file("gst.yuv")).size(), 30u * 160 * 120 * 3 / 2);
 }
 
-TEST(Cli, FfmpegDecodesTheAnnexbStream) {
+TEST_P(Cli, FfmpegDecodesTheAnnexbStream) {
     REQUIRE_NET_CLI();
     TempDir dir;
     const uint16_t port = freePort();
@@ -203,16 +203,16 @@ TEST(Cli, FfmpegDecodesTheAnnexbStream) {
         EXPECT_EQ(f.err, "");
     });
     ASSERT_TRUE(waitFor([&] { return isListening(port); }, 20));
-    const ProcessResult r =
-        runProcess({binaryPath(), "--pattern", "-s", "160x120", "--frames", "30", "--no-pace", "-q",
-                    "--framing", "annexb", "-t", "127.0.0.1:" + std::to_string(port)},
-                   60);
+    const ProcessResult r = runProcess(
+        {binaryPath(), "--io", currentIoPath()->io, "--pattern", "-s", "160x120", "--frames", "30",
+         "--no-pace", "-q", "--framing", "annexb", "-t", "127.0.0.1:" + std::to_string(port)},
+        60);
     ff.join();
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(readFile(dir.file("ff.yuv")).size(), 30u * 160 * 120 * 3 / 2);
 }
 
-TEST(Cli, TheServerStartsLateAndIsRestartedTwice) {
+TEST_P(Cli, TheServerStartsLateAndIsRestartedTwice) {
     REQUIRE_NET_CLI();
     TempDir dir;
     const uint16_t port = freePort();
@@ -242,7 +242,7 @@ TEST(Cli, TheServerStartsLateAndIsRestartedTwice) {
     EXPECT_GE(lastJsonInt(r.err, "client_connect_failures"), 1) << r.err;
 }
 
-TEST(Cli, ASlowReceiverBesideAFastOne) {
+TEST_P(Cli, ASlowReceiverBesideAFastOne) {
     REQUIRE_NET_CLI();
     TempDir dir;
     const uint16_t port = freePort();
@@ -311,7 +311,7 @@ TEST(Cli, ASlowReceiverBesideAFastOne) {
     EXPECT_NE(detail.find("/d0 "), std::string::npos) << detail;
 }
 
-TEST(Cli, TwentyReceiversJoinAndLeaveEachDecodesFromItsFirstByte) {
+TEST_P(Cli, TwentyReceiversJoinAndLeaveEachDecodesFromItsFirstByte) {
     REQUIRE_NET_CLI();
     TempDir dir;
     const uint16_t port = freePort();
@@ -363,7 +363,7 @@ TEST(Cli, TwentyReceiversJoinAndLeaveEachDecodesFromItsFirstByte) {
     EXPECT_LE(idr, pictures / 4) << idr << " keyframes in " << pictures << " pictures";
 }
 
-TEST(Cli, GarbageSendingAndHalfClosingReceiversStillDecode) {
+TEST_P(Cli, GarbageSendingAndHalfClosingReceiversStillDecode) {
     REQUIRE_NET_CLI();
     TempDir dir;
     const uint16_t port = freePort();
@@ -410,7 +410,7 @@ TEST(Cli, GarbageSendingAndHalfClosingReceiversStillDecode) {
     }
 }
 
-TEST(Cli, BadTargetAndListenValues) {
+TEST_P(Cli, BadTargetAndListenValues) {
     REQUIRE_NET_CLI();
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
         {{"-t", "localhost"}, "'localhost': no port given"},
@@ -424,7 +424,8 @@ TEST(Cli, BadTargetAndListenValues) {
         {{"--framing", "rtp", "-t", "127.0.0.1:5005"}, "--framing"},
     };
     for (const auto& [args, text] : cases) {
-        std::vector<std::string> argv = {binaryPath(), "--pattern", "--frames", "1"};
+        std::vector<std::string> argv = {binaryPath(), "--io",     currentIoPath()->io,
+                                         "--pattern",  "--frames", "1"};
         argv.insert(argv.end(), args.begin(), args.end());
         const ProcessResult r = runProcess(argv, 30);
         EXPECT_EQ(r.exitCode, kExitUsage) << args[0] << " " << args[1] << ": " << r.err;
@@ -433,30 +434,32 @@ TEST(Cli, BadTargetAndListenValues) {
     }
 }
 
-TEST(Cli, APortInUseIsANetworkError) {
+TEST_P(Cli, APortInUseIsANetworkError) {
     REQUIRE_NET_CLI();
     TestListener taken;
-    const ProcessResult r = runProcess({binaryPath(), "--pattern", "--frames", "1", "-l",
-                                        "127.0.0.1:" + std::to_string(taken.port)},
-                                       30);
+    const ProcessResult r =
+        runProcess({binaryPath(), "--io", currentIoPath()->io, "--pattern", "--frames", "1", "-l",
+                    "127.0.0.1:" + std::to_string(taken.port)},
+                   30);
     EXPECT_EQ(r.exitCode, kExitNetwork) << r.err;
     EXPECT_NE(r.err.find("Address already in use"), std::string::npos) << r.err;
 }
 
-TEST(Cli, APortNobodyListensOn) {
+TEST_P(Cli, APortNobodyListensOn) {
     REQUIRE_NET_CLI();
     const std::string target = "127.0.0.1:" + std::to_string(freePort());
     // Default: keep running, keep trying, say so.
-    ProcessResult r = runProcess({binaryPath(), "--pattern", "-s", "160x120", "--duration", "1",
-                                  "--reconnect-min", "50", "-t", target},
-                                 30);
+    ProcessResult r =
+        runProcess({binaryPath(), "--io", currentIoPath()->io, "--pattern", "-s", "160x120",
+                    "--duration", "1", "--reconnect-min", "50", "-t", target},
+                   30);
     EXPECT_EQ(r.exitCode, 0) << r.err;
     EXPECT_NE(r.err.find("cannot connect to " + target + ": Connection refused; retrying"),
               std::string::npos)
         << r.err;
     // Asked to: end with the network exit code and the reason.
-    r = runProcess({binaryPath(), "--pattern", "-s", "160x120", "--duration", "5",
-                    "--exit-on-disconnect", "-t", target},
+    r = runProcess({binaryPath(), "--io", currentIoPath()->io, "--pattern", "-s", "160x120",
+                    "--duration", "5", "--exit-on-disconnect", "-t", target},
                    30);
     EXPECT_EQ(r.exitCode, kExitNetwork) << r.err;
     EXPECT_NE(r.err.find("cannot connect to " + target + ": Connection refused"), std::string::npos)
@@ -465,3 +468,155 @@ TEST(Cli, APortNobodyListensOn) {
 
 }  // namespace
 }  // namespace h265direct::test
+
+namespace h265direct::test {
+namespace {
+
+// Out of file descriptors (a low `ulimit -n`), the server closes the receivers it cannot take
+// (they see the end of the stream at once, not a silent hang), counts them, says why, and
+// keeps serving the others; a place freed is taken by the next receiver.
+TEST_P(Cli, OutOfDescriptorsRefusesReceiversAndServesTheOthers) {
+    REQUIRE_NET_CLI();
+    const uint16_t port = freePort();
+    ProcessResult r;
+    std::thread run([&] {
+        r = runShell("ulimit -n 24 && exec " + binaryPath() + " --io " + currentIoPath()->io +
+                         " --pattern -s 160x120 --duration 8 --keyint 15 --stats-json -l "
+                         "127.0.0.1:" +
+                         std::to_string(port),
+                     60);
+    });
+    ASSERT_TRUE(waitFor([&] { return isListening(port); }, 20));
+    std::vector<int> served;
+    int refusedFd = -1;
+    for (int i = 0; i < 40 && refusedFd < 0; ++i) {
+        const int fd = connectTo(port);
+        ASSERT_GE(fd, 0);
+        if (readFrames(fd, 1, 5).size() == 1) {
+            served.push_back(fd);
+        } else {
+            refusedFd = fd;
+        }
+    }
+    ASSERT_GE(refusedFd, 0) << "no receiver was refused";
+    // Closed, not left hanging in the backlog: it reads the end of the stream.
+    pollfd p{refusedFd, POLLIN, 0};
+    char byte = 0;
+    EXPECT_EQ(poll(&p, 1, 0), 1);
+    EXPECT_EQ(::read(refusedFd, &byte, 1), 0);
+    ::close(refusedFd);
+    EXPECT_FALSE(served.empty());
+    // A receiver leaves: the next one is served.
+    ::close(served.back());
+    served.pop_back();
+    // (The server notices the leaving at its next send to it; until then newcomers are
+    // refused.)
+    std::vector<std::vector<uint8_t>> frames;
+    ASSERT_TRUE(waitFor(
+        [&] {
+            const int next = connectTo(port);
+            frames = next >= 0 ? readFrames(next, 5, 5) : frames;
+            ::close(next);
+            return frames.size() == 5;
+        },
+        20))
+        << "no receiver was served after one left";
+    EXPECT_TRUE(wholeUnitsFromAKeyframe(frames));
+    for (int fd : served) {
+        ::close(fd);
+    }
+    run.join();
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("out of file descriptors"), std::string::npos) << r.err;
+    EXPECT_GE(lastJsonInt(r.err, "server_refused"), 1) << r.err;
+}
+
+}  // namespace
+}  // namespace h265direct::test
+
+// ---------------------------------------------------------------- io_uring refused
+
+#ifdef H265D_NO_URING_LAUNCHER
+namespace h265direct::test {
+// Where io_uring_setup is refused (Docker's default seccomp profile, kernel.io_uring_disabled),
+// the program streams over epoll and says so at start. The launcher installs such a filter.
+namespace {
+
+const char* const kFallbackLine =
+    "network I/O: epoll (io_uring not usable: io_uring_setup: Operation not permitted)";
+
+std::vector<std::string> underFilter(std::vector<std::string> args) {
+    args.insert(args.begin(), {H265D_NO_URING_LAUNCHER, binaryPath()});
+    return args;
+}
+
+}  // namespace
+
+TEST(NoUring, TheFilterRefusesIoUringToThoseWhoInsist) {
+    const ProcessResult r = runProcess(
+        underFilter({"--io", "uring", "--pattern", "--frames", "1", "-l", "127.0.0.1:1"}), 60);
+    EXPECT_EQ(r.exitCode, kExitNetwork) << r.err;
+    EXPECT_NE(r.err.find("Operation not permitted"), std::string::npos) << r.err;
+}
+
+TEST(NoUring, TargetToGstreamerTcpserversrcDecodes) {
+    ASSERT_TRUE(haveProgram("gst-launch-1.0")) << "no gst-launch-1.0 (tools/setup.sh installs it)";
+    TempDir dir;
+    const uint16_t port = freePort();
+    std::thread gst([&] {
+        const ProcessResult g = runShell(
+            "gst-launch-1.0 -q tcpserversrc host=127.0.0.1 port=" + std::to_string(port) +
+                " ! h265parse ! avdec_h265 ! videoconvert ! video/x-raw,format=I420 ! filesink "
+                "location=" +
+                dir.file("gst.yuv"),
+            60);
+        EXPECT_EQ(g.exitCode, 0) << g.err;
+    });
+    ASSERT_TRUE(waitFor([&] { return isListening(port); }, 20));
+    const ProcessResult r =
+        runProcess(underFilter({"--pattern", "-s", "160x120", "--frames", "30", "--no-pace",
+                                "--framing", "annexb", "-t", "127.0.0.1:" + std::to_string(port)}),
+                   60);
+    gst.join();
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find(kFallbackLine), std::string::npos) << r.err;
+    EXPECT_EQ(readFile(dir.file("gst.yuv")).size(), 30u * 160 * 120 * 3 / 2);
+}
+
+TEST(NoUring, ListenServesTwoReceiversDecodableStreams) {
+    TempDir dir;
+    const uint16_t port = freePort();
+    ProcessResult r;
+    std::thread run([&] {
+        r = runProcess(underFilter({"--pattern", "-s", "160x120", "--duration", "3", "--keyint",
+                                    "15", "-l", "127.0.0.1:" + std::to_string(port)}),
+                       60);
+    });
+    ASSERT_TRUE(waitFor([&] { return isListening(port); }, 20));
+    std::vector<std::vector<uint8_t>> got[2];
+    std::vector<std::thread> receivers;
+    for (int i = 0; i < 2; ++i) {
+        receivers.emplace_back([&, i] {
+            const int fd = connectTo(port);
+            if (fd >= 0) {
+                got[i] = readFrames(fd, 30, 10);
+                ::close(fd);
+            }
+        });
+    }
+    for (auto& t : receivers) {
+        t.join();
+    }
+    run.join();
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find(kFallbackLine), std::string::npos) << r.err;
+    for (int i = 0; i < 2; ++i) {
+        ASSERT_EQ(got[i].size(), 30u) << "receiver " << i;
+        EXPECT_TRUE(wholeUnitsFromAKeyframe(got[i])) << "receiver " << i;
+        EXPECT_EQ(decodeCount(joined(got[i]), dir, "r" + std::to_string(i) + ".h265"), 30)
+            << "receiver " << i;
+    }
+}
+
+}  // namespace h265direct::test
+#endif

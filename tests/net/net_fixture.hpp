@@ -4,6 +4,7 @@
 // and the test's own reader of the length framing (independent of the project's code).
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -17,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -26,6 +28,7 @@
 #include "common/test_util.hpp"
 #include "core/clock.hpp"
 #include "h265direct/access_unit.hpp"
+#include "h265direct/config.hpp"
 #include "h265direct/sink.hpp"
 
 namespace h265direct::test {
@@ -269,6 +272,65 @@ inline bool waitFor(const std::function<bool()>& done, double timeoutSec = 10) {
     }
     return true;
 }
+
+// ---------------------------------------------------------------- the I/O paths
+
+// Every network test runs once per I/O path: io_uring with what this kernel has, io_uring as
+// an older kernel offers it (no multishot accept, no zero-copy send, no single issuer or
+// deferred task run: masked by H265DIRECT_IO_URING_MASK), and epoll. ctest labels the io_uring
+// runs `uring` (a run where io_uring is missing, such as user-mode qemu, leaves them out).
+struct IoPath {
+    const char* name;  // the test name's suffix
+    const char* io;    // the --io value
+    const char* mask;  // H265DIRECT_IO_URING_MASK, or null
+    IoBackend backend;
+};
+
+inline const IoPath kIoPaths[] = {
+    {"uring", "uring", nullptr, IoBackend::Uring},
+    {"uring_old", "uring", "multishot-accept,send-zc,single-issuer,defer-taskrun,coop-taskrun",
+     IoBackend::Uring},
+    {"epoll", "epoll", nullptr, IoBackend::Epoll},
+};
+
+// Test names show the path's name, not its bytes.
+inline void PrintTo(const IoPath& path, std::ostream* os) {
+    *os << path.name;
+}
+
+// The path of the running test (set by NetIoTest).
+inline const IoPath*& currentIoPath() {
+    static const IoPath* path = &kIoPaths[0];
+    return path;
+}
+
+// A NetConfig for the running test's I/O path.
+inline NetConfig ioConfig() {
+    NetConfig c;
+    c.io = currentIoPath()->backend;
+    return c;
+}
+
+class NetIoTest : public ::testing::TestWithParam<IoPath> {
+protected:
+    void SetUp() override {
+        currentIoPath() = &GetParam();
+        // The programs the test starts inherit the mask too.
+        if (GetParam().mask != nullptr) {
+            ::setenv("H265DIRECT_IO_URING_MASK", GetParam().mask, 1);
+        } else {
+            ::unsetenv("H265DIRECT_IO_URING_MASK");
+        }
+    }
+    void TearDown() override { ::unsetenv("H265DIRECT_IO_URING_MASK"); }
+    static bool zeroCopyExpected() { return std::string(currentIoPath()->name) == "uring"; }
+};
+
+#define H265D_NET_IO_SUITE(Suite)                                                                \
+    INSTANTIATE_TEST_SUITE_P(Io, Suite, ::testing::ValuesIn(::h265direct::test::kIoPaths),       \
+                             [](const ::testing::TestParamInfo<::h265direct::test::IoPath>& i) { \
+                                 return std::string(i.param.name);                               \
+                             })
 
 }  // namespace h265direct::test
 

@@ -26,6 +26,20 @@ TEST(NetOptions, DefaultsAreTheDocumentedOnes) {
     EXPECT_FALSE(c.exitOnDisconnect);
     EXPECT_EQ(c.peerQueueFrames, 120u);
     EXPECT_EQ(c.peerQueueBytes, 8u << 20);
+    EXPECT_EQ(c.io, IoBackend::Auto);
+}
+
+TEST(NetOptions, IoChoosesTheBackend) {
+    for (const auto& [text, want] :
+         {std::pair{"auto", IoBackend::Auto}, std::pair{"uring", IoBackend::Uring},
+          std::pair{"epoll", IoBackend::Epoll}}) {
+        NetConfig c;
+        ASSERT_EQ(parse({"--io", text}, c), "") << text;
+        EXPECT_EQ(c.io, want) << text;
+    }
+    NetConfig c;
+    const std::string error = parse({"--io", "poll"}, c);
+    EXPECT_NE(error.find("--io"), std::string::npos) << error;
 }
 
 TEST(NetOptions, ParsesEveryOption) {

@@ -12,6 +12,9 @@
 namespace h265direct::test {
 namespace {
 
+class ReceiverTool : public NetIoTest {};
+H265D_NET_IO_SUITE(ReceiverTool);
+
 using net::TcpOutput;
 
 std::string receiverPath() {
@@ -73,7 +76,7 @@ void listenAndCheck(Framing framing) {
         startReceiver({bin, "-l", "127.0.0.1:" + std::to_string(port), "-o", dir.file("out.h265"),
                        "--once", "--framing", framing == Framing::Length ? "length" : "annexb"},
                       dir.file("err.txt"));
-    NetConfig c;
+    NetConfig c = ioConfig();
     c.framing = framing;
     c.connect = "127.0.0.1:" + std::to_string(port);
     c.reconnectMinMs = 20;
@@ -92,15 +95,15 @@ void listenAndCheck(Framing framing) {
     EXPECT_NE(err.find("total: frames 60 | keyframes 4 | bad 0"), std::string::npos) << err;
 }
 
-TEST(ReceiverTool, ListensChecksEveryUnitAndWritesTheAnnexbStream) {
+TEST_P(ReceiverTool, ListensChecksEveryUnitAndWritesTheAnnexbStream) {
     listenAndCheck(Framing::Length);
 }
 
-TEST(ReceiverTool, FindsTheUnitsOfARawAnnexbStream) {
+TEST_P(ReceiverTool, FindsTheUnitsOfARawAnnexbStream) {
     listenAndCheck(Framing::AnnexB);
 }
 
-TEST(ReceiverTool, ConnectsToTheServerAndFlagsAStreamThatDoesNotStartAtAKeyframe) {
+TEST_P(ReceiverTool, ConnectsToTheServerAndFlagsAStreamThatDoesNotStartAtAKeyframe) {
     const std::string bin = receiverPath();
     if (bin.empty()) {
         GTEST_SKIP() << "h265direct-receiver is not built";
@@ -131,7 +134,7 @@ TEST(ReceiverTool, ConnectsToTheServerAndFlagsAStreamThatDoesNotStartAtAKeyframe
     EXPECT_TRUE(readFile(dir.file("out.h265")) == concat(aus, 15));
 }
 
-TEST(ReceiverTool, RejectsGarbageAndBadOptions) {
+TEST_P(ReceiverTool, RejectsGarbageAndBadOptions) {
     const std::string bin = receiverPath();
     if (bin.empty()) {
         GTEST_SKIP() << "h265direct-receiver is not built";

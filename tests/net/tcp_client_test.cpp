@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "h265direct/stats.hpp"
 #include "net/net_sinks.hpp"
 #include "net/tcp_output.hpp"
 #include "net_fixture.hpp"
@@ -8,10 +9,15 @@
 namespace h265direct::test {
 namespace {
 
+class TcpClient : public NetIoTest {};
+H265D_NET_IO_SUITE(TcpClient);
+class NetworkSinks : public NetIoTest {};
+H265D_NET_IO_SUITE(NetworkSinks);
+
 using net::TcpOutput;
 
 NetConfig clientConfig(uint16_t port, const std::string& host = "127.0.0.1") {
-    NetConfig c;
+    NetConfig c = ioConfig();
     c.connect = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                 std::to_string(port);
     c.reconnectMinMs = 20;
@@ -64,34 +70,61 @@ void runClientStream(NetConfig config, bool v6, const std::vector<std::shared_pt
     EXPECT_EQ(out.fatalError(), 0);
 }
 
-TEST(TcpClient, SendsTheLengthFramingByteForByte) {
+TEST_P(TcpClient, UsesTheIoPathItWasGiven) {
+    TestListener server;
+    NetConfig c = clientConfig(server.port);
+    c.finishTimeoutMs = 100;
+    TcpOutput out(TcpOutput::Mode::Client, c, [] {});
+    const std::string path = currentIoPath()->name;
+    EXPECT_STREQ(out.ioBackend(), path == "epoll" ? "epoll" : "io_uring");
+    if (path == "uring_old") {
+        // The probe reports an older kernel: the output makes do without the newer features.
+        EXPECT_NE(out.ioDescription().find("single-shot accept"), std::string::npos)
+            << out.ioDescription();
+        EXPECT_NE(out.ioDescription().find("no zero-copy send"), std::string::npos)
+            << out.ioDescription();
+        EXPECT_EQ(out.ioDescription().find("single issuer"), std::string::npos)
+            << out.ioDescription();
+    }
+    StatsReport report;
+    out.collectStats(report);
+    const StatsReport::Field* io = report.find("client_io");
+    ASSERT_NE(io, nullptr) << report.toJson();
+    EXPECT_EQ(std::get<std::string>(io->value), out.ioDescription());
+}
+
+TEST_P(TcpClient, SendsTheLengthFramingByteForByte) {
     const auto& aus = testStream();
     runClientStream(clientConfig(0), false, aus, lengthFramed(aus));
 }
 
-TEST(TcpClient, SendsRawAnnexbWithTheAnnexbFraming) {
+TEST_P(TcpClient, SendsRawAnnexbWithTheAnnexbFraming) {
     const auto& aus = testStream();
     NetConfig c = clientConfig(0);
     c.framing = Framing::AnnexB;
     runClientStream(c, false, aus, concat(aus));
 }
 
-TEST(TcpClient, ConnectsOverIpv6) {
+TEST_P(TcpClient, ConnectsOverIpv6) {
     const auto& aus = testStream();
     runClientStream(clientConfig(0), true, aus, lengthFramed(aus));
 }
 
-TEST(TcpClient, ZeroCopySendsTheSameBytes) {
+TEST_P(TcpClient, ZeroCopySendsTheSameBytes) {
     const auto& aus = testStream(30, 10, "640x480");
     NetConfig c = clientConfig(0);
     c.zeroCopy = ZeroCopy::On;
     uint64_t zc = 0;
     runClientStream(c, false, aus, lengthFramed(aus), &zc);
-    EXPECT_GT(zc, 0u) << "no zero-copy send was made (kernel "
-                      << "without SEND_ZC?)";
+    if (zeroCopyExpected()) {
+        EXPECT_GT(zc, 0u) << "no zero-copy send was made (kernel "
+                          << "without SEND_ZC?)";
+    } else {
+        EXPECT_EQ(zc, 0u) << currentIoPath()->name << " has no zero-copy send";
+    }
 }
 
-TEST(TcpClient, AutoZeroCopyUsesItForLargeWritesOnly) {
+TEST_P(TcpClient, AutoZeroCopyUsesItForLargeWritesOnly) {
     const auto& aus = testStream(30, 10, "640x480");
     NetConfig c = clientConfig(0);
     c.zeroCopy = ZeroCopy::Auto;
@@ -101,7 +134,7 @@ TEST(TcpClient, AutoZeroCopyUsesItForLargeWritesOnly) {
     EXPECT_EQ(zc, 0u);
 }
 
-TEST(TcpClient, KeepsRetryingWhileNobodyListensAndStartsAtAKeyframe) {
+TEST_P(TcpClient, KeepsRetryingWhileNobodyListensAndStartsAtAKeyframe) {
     const auto& aus = testStream();
     const uint16_t port = freePort();
     TcpOutput out(TcpOutput::Mode::Client, clientConfig(port), [] {});
@@ -129,7 +162,7 @@ TEST(TcpClient, KeepsRetryingWhileNobodyListensAndStartsAtAKeyframe) {
     EXPECT_GE(out.stats().connects, 1u);
 }
 
-TEST(TcpClient, ReconnectsAfterTheServerRestartsTwice) {
+TEST_P(TcpClient, ReconnectsAfterTheServerRestartsTwice) {
     const auto& aus = testStream();
     TestListener server;
     const uint16_t port = server.port;
@@ -176,7 +209,7 @@ TEST(TcpClient, ReconnectsAfterTheServerRestartsTwice) {
     EXPECT_EQ(std::get<int64_t>(report.find("client_reconnects")->value), 2);
 }
 
-TEST(TcpClient, ExitOnDisconnectReportsANetworkFailure) {
+TEST_P(TcpClient, ExitOnDisconnectReportsANetworkFailure) {
     NetConfig c = clientConfig(freePort());
     c.exitOnDisconnect = true;
     TcpOutput out(TcpOutput::Mode::Client, c, [] {});
@@ -185,7 +218,7 @@ TEST(TcpClient, ExitOnDisconnectReportsANetworkFailure) {
     EXPECT_EQ(out.stats().connectFailures, 1u);
 }
 
-TEST(TcpClient, ExitOnDisconnectWhenTheServerGoesAway) {
+TEST_P(TcpClient, ExitOnDisconnectWhenTheServerGoesAway) {
     const auto& aus = testStream();
     TestListener server;
     NetConfig c = clientConfig(server.port);
@@ -203,7 +236,7 @@ TEST(TcpClient, ExitOnDisconnectWhenTheServerGoesAway) {
     feeder.stop();
 }
 
-TEST(TcpClient, FinishWhileRetryingEndsPromptly) {
+TEST_P(TcpClient, FinishWhileRetryingEndsPromptly) {
     TcpOutput out(TcpOutput::Mode::Client, clientConfig(freePort()), [] {});
     ASSERT_TRUE(waitFor([&] { return out.stats().connectFailures >= 1; }));
     out.finish();
@@ -220,8 +253,8 @@ void expectStartupError(const NetConfig& c, int code, const std::string& text) {
     }
 }
 
-TEST(NetworkSinks, BadAddressesAreUsageErrors) {
-    NetConfig c;
+TEST_P(NetworkSinks, BadAddressesAreUsageErrors) {
+    NetConfig c = ioConfig();
     c.connect = "127.0.0.1";
     expectStartupError(c, kExitUsage, "-t: '127.0.0.1': no port given");
     c.connect = "127.0.0.1:0";
@@ -241,16 +274,16 @@ TEST(NetworkSinks, BadAddressesAreUsageErrors) {
     expectStartupError(c, kExitUsage, "-l: cannot listen on 192.0.2.1:5005");
 }
 
-TEST(NetworkSinks, APortInUseIsANetworkError) {
+TEST_P(NetworkSinks, APortInUseIsANetworkError) {
     TestListener taken;
-    NetConfig c;
+    NetConfig c = ioConfig();
     c.listen = "127.0.0.1:" + std::to_string(taken.port);
     expectStartupError(c, kExitNetwork, "Address already in use");
 }
 
-TEST(NetworkSinks, MakesOneSinkPerOption) {
+TEST_P(NetworkSinks, MakesOneSinkPerOption) {
     TestListener server;
-    NetConfig c;
+    NetConfig c = ioConfig();
     c.finishTimeoutMs = 100;  // the test server never reads
     EXPECT_TRUE(makeNetworkSinks(c, [] {}).empty());
     c.connect = "127.0.0.1:" + std::to_string(server.port);

@@ -8,10 +8,13 @@
 namespace h265direct::test {
 namespace {
 
+class TcpServer : public NetIoTest {};
+H265D_NET_IO_SUITE(TcpServer);
+
 using net::TcpOutput;
 
 NetConfig serverConfig() {
-    NetConfig c;
+    NetConfig c = ioConfig();
     c.listen = "127.0.0.1:" + std::to_string(freePort());
     c.finishTimeoutMs = 2000;
     c.keyframeRequestIntervalMs = 100;
@@ -38,7 +41,7 @@ int decodeFrames(const std::vector<std::vector<uint8_t>>& frames, const std::str
     return decodedFrames(path);
 }
 
-TEST(TcpServer, AJoinerStartsAtTheNextKeyframeAndAsksForOne) {
+TEST_P(TcpServer, AJoinerStartsAtTheNextKeyframeAndAsksForOne) {
     const auto& aus = testStream();
     std::atomic<int> requests{0};
     NetConfig c = serverConfig();
@@ -71,7 +74,7 @@ TEST(TcpServer, AJoinerStartsAtTheNextKeyframeAndAsksForOne) {
     EXPECT_EQ(s.connects, 1u);
 }
 
-TEST(TcpServer, ManyReceiversJoinAndLeaveEachDecodesFromItsFirstByte) {
+TEST_P(TcpServer, ManyReceiversJoinAndLeaveEachDecodesFromItsFirstByte) {
     const auto& aus = testStream(90, 30);
     NetConfig c = serverConfig();
     std::atomic<Feeder*> feederRef{nullptr};
@@ -123,7 +126,7 @@ TEST(TcpServer, ManyReceiversJoinAndLeaveEachDecodesFromItsFirstByte) {
     EXPECT_LE(s.keyframeRequests, static_cast<uint64_t>(kReceivers));
 }
 
-TEST(TcpServer, ASlowReceiverDropsWholeFramesTheFastOneLosesNothing) {
+TEST_P(TcpServer, ASlowReceiverDropsWholeFramesTheFastOneLosesNothing) {
     const auto& aus = testStream(60, 15, "640x480");
     NetConfig c = serverConfig();
     c.peerQueueFrames = 10;
@@ -204,7 +207,7 @@ TEST(TcpServer, ASlowReceiverDropsWholeFramesTheFastOneLosesNothing) {
     EXPECT_GE(out.stats().drops, during.peers[1].drops);
 }
 
-TEST(TcpServer, GarbageAndHalfClosingPeersStillGetTheStream) {
+TEST_P(TcpServer, GarbageAndHalfClosingPeersStillGetTheStream) {
     const auto& aus = testStream();
     NetConfig c = serverConfig();
     TcpOutput out(TcpOutput::Mode::Server, c, [] {});
@@ -244,9 +247,9 @@ TEST(TcpServer, GarbageAndHalfClosingPeersStillGetTheStream) {
     EXPECT_TRUE(framesAreStreamUnits(fb, aus));
 }
 
-TEST(TcpServer, APortAloneListensOnIpv4AndIpv6) {
+TEST_P(TcpServer, APortAloneListensOnIpv4AndIpv6) {
     const auto& aus = testStream();
-    NetConfig c;
+    NetConfig c = ioConfig();
     c.listen = std::to_string(freePort());
     TcpOutput out(TcpOutput::Mode::Server, c, [] {});
     const int v4 = connectTo(out.localPort());
@@ -280,7 +283,7 @@ TEST(TcpServer, APortAloneListensOnIpv4AndIpv6) {
     EXPECT_EQ(frames.size(), aus.size());
 }
 
-TEST(TcpServer, ExitOnDisconnectWhenTheLastReceiverLeaves) {
+TEST_P(TcpServer, ExitOnDisconnectWhenTheLastReceiverLeaves) {
     NetConfig c = serverConfig();
     c.exitOnDisconnect = true;
     std::atomic<Feeder*> feederRef{nullptr};
@@ -305,7 +308,7 @@ TEST(TcpServer, ExitOnDisconnectWhenTheLastReceiverLeaves) {
     feeder->stop();
 }
 
-TEST(TcpServer, MaxPeersRefusesTheExtraReceiver) {
+TEST_P(TcpServer, MaxPeersRefusesTheExtraReceiver) {
     NetConfig c = serverConfig();
     c.maxPeers = 1;
     c.finishTimeoutMs = 100;
@@ -316,11 +319,12 @@ TEST(TcpServer, MaxPeersRefusesTheExtraReceiver) {
     // The second is closed at once: it reads end of stream.
     EXPECT_TRUE(readSome(b, 1, 5).empty());
     EXPECT_EQ(out.stats().peers.size(), 1u);
+    EXPECT_EQ(out.stats().refused, 1u);
     ::close(a);
     ::close(b);
 }
 
-TEST(TcpServer, StatsNameTheFigures) {
+TEST_P(TcpServer, StatsNameTheFigures) {
     NetConfig c = serverConfig();
     TcpOutput out(TcpOutput::Mode::Server, c, [] {});
     const int fd = connectTo(out.localPort());
