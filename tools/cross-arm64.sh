@@ -26,6 +26,20 @@ echo "cross-arm64: building (-j$(nproc))"
 cmake --build "$BUILD_DIR" -j"$(nproc)"
 echo "cross-arm64: built in ${SECONDS}s"
 
+# The tests start the built programs (h265direct, the receiver) as child processes: the kernel
+# runs those aarch64 executables through qemu when qemu-aarch64 is registered with binfmt_misc
+# (qemu-user-static's /usr/lib/binfmt.d entry; systemd-binfmt does it at boot where it runs).
+binfmt=/proc/sys/fs/binfmt_misc
+if [ ! -e "$binfmt/qemu-aarch64" ]; then
+  [ "$(id -u)" -eq 0 ] || {
+    echo "cross-arm64: qemu-aarch64 is not registered with binfmt_misc (run as root)" >&2
+    exit 1
+  }
+  echo "cross-arm64: registering qemu-aarch64 with binfmt_misc (tests start aarch64 programs)"
+  mountpoint -q "$binfmt" || mount -t binfmt_misc binfmt_misc "$binfmt"
+  cat /usr/lib/binfmt.d/qemu-aarch64.conf >"$binfmt/register"
+fi
+
 echo "cross-arm64: left out under user-mode qemu:"
 while IFS= read -r line; do
   label=${line%%:*}
