@@ -63,7 +63,7 @@ struct NetConfig {
     int maxPeers = 64;                     // -l: receivers at once; 0 = no limit
     bool keepEncoding = false;             // encode even while no receiver is connected
     int finishTimeoutMs = 2000;            // at the end: time to deliver what is queued
-    size_t sendBufferBytes = 0;            // SO_SNDBUF per connection; 0 = kernel autotuning
+    size_t sendBufferBytes = 128u << 10;   // SO_SNDBUF per connection; 0 = kernel autotuning
     IoBackend io = IoBackend::Auto;        // --io
 };
 

@@ -58,9 +58,11 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
     const cli::Parser::Setter sendBuffer =
         cli::byteSize(config.sendBufferBytes, 0, size_t{64} << 20);
     parser.option("--send-buffer", "BYTES",
-                  "Kernel send buffer per connection (SO_SNDBUF); smaller = lower latency for "
-                  "slow links, 0 = kernel autotuning, else 4KiB..64MiB",
-                  "0", [&config, sendBuffer](const std::string& v) {
+                  "Kernel send buffer per connection (SO_SNDBUF): kept small so that a "
+                  "stalled receiver fills its queue (and skips to a keyframe) soon; raise it "
+                  "for high bitrates over long links; 0 = kernel autotuning, else 4KiB..64MiB",
+                  cli::bytesText(defaults.sendBufferBytes),
+                  [&config, sendBuffer](const std::string& v) {
                       sendBuffer(v);
                       if (config.sendBufferBytes != 0 && config.sendBufferBytes < 4096) {
                           throw cli::UsageError{v + " is below 4KiB (0 = kernel autotuning)"};

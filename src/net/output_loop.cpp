@@ -1,5 +1,7 @@
 // The loop thread of a TcpOutput: completions from the I/O seam, the hand-off from the
-// engine, the peers and their queues, sending, closing, and the end of the run.
+// engine, the peers and their queues, sending, closing, and the end of the run. One file
+// (about 500 lines): these steps share the peers' life cycle (an operation in flight keeps
+// a peer until its completion), and split apart they would each have to know it.
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -1,5 +1,6 @@
 // The h265direct program's TCP outputs end to end, against real peers: GStreamer, FFmpeg and
-// readers written here.
+// readers written here. One file (over 500 lines) because every case uses the same helpers
+// (background runs, frame readers, decode checks).
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -529,6 +530,63 @@ TEST_P(Cli, OutOfDescriptorsRefusesReceiversAndServesTheOthers) {
     EXPECT_EQ(r.exitCode, 0) << r.err;
     EXPECT_NE(r.err.find("out of file descriptors"), std::string::npos) << r.err;
     EXPECT_GE(lastJsonInt(r.err, "server_refused"), 1) << r.err;
+}
+
+// Runs the program for `seconds` as a -l server with one reader that reads everything and,
+// when `stalled`, a second receiver that never reads. Returns the program's result; its
+// peak RSS in kB in maxRssKb; the reader's frames in frames.
+ProcessResult serveWithStalledReceiver(bool stalled, long& maxRssKb,
+                                       std::vector<std::vector<uint8_t>>& frames) {
+    const uint16_t port = freePort();
+    ProcessResult r;
+    std::thread run([&] {
+        r = runShell("/usr/bin/time -f 'maxrss_kb %M' " + binaryPath() + " --io " +
+                         currentIoPath()->io +
+                         " --pattern -s 320x240 -b 2000 --keyint 30 --duration 6 "
+                         "--queue-frames 30 --stats-json -l 127.0.0.1:" +
+                         std::to_string(port),
+                     60);
+    });
+    EXPECT_TRUE(waitFor([&] { return isListening(port); }, 20));
+    const int reader = connectTo(port);
+    const int still = stalled ? connectTo(port, 4096) : -1;
+    frames = readFrames(reader, SIZE_MAX, 10);
+    run.join();
+    ::close(reader);
+    if (still >= 0) {
+        ::close(still);
+    }
+    const size_t at = r.err.rfind("maxrss_kb ");
+    maxRssKb = at == std::string::npos ? -1 : std::atol(r.err.c_str() + at + 10);
+    return r;
+}
+
+// A receiver that stops reading is not left to the kernel's buffers (which at this bitrate
+// would hold many seconds, until TCP_USER_TIMEOUT cuts it): the capped send buffer fills,
+// its queue fills, it is skipped to the next keyframe (drops counted), memory stays bounded
+// (process RSS, not only counters), and the reader beside it gets everything.
+TEST_P(Cli, AStalledReceiverIsSkippedWithBoundedMemory) {
+    REQUIRE_NET_CLI();
+    TempDir dir;
+    long baseRss = 0;
+    long stalledRss = 0;
+    std::vector<std::vector<uint8_t>> frames;
+    const ProcessResult base = serveWithStalledReceiver(false, baseRss, frames);
+    ASSERT_EQ(base.exitCode, 0) << base.err;
+    const ProcessResult r = serveWithStalledReceiver(true, stalledRss, frames);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("is too slow"), std::string::npos) << r.err;
+    EXPECT_GT(lastJsonInt(r.err, "server_drops"), 0) << r.err;
+    EXPECT_EQ(r.err.find("connection lost"), std::string::npos) << r.err;
+    ASSERT_GT(baseRss, 0) << base.err;
+    ASSERT_GT(stalledRss, 0) << r.err;
+    // The stalled receiver's share: at most its queue (30 units of a 2 Mbit/s stream, under
+    // 1 MB) and its send buffer; 8 MB is room for allocator noise.
+    EXPECT_LT(stalledRss - baseRss, 8 * 1024) << "peak RSS " << stalledRss << " kB with, "
+                                              << baseRss << " kB without the stalled receiver";
+    ASSERT_GT(frames.size(), 60u);
+    EXPECT_TRUE(wholeUnitsFromAKeyframe(frames));
+    EXPECT_EQ(decodeCount(joined(frames), dir, "reader.h265"), static_cast<int>(frames.size()));
 }
 
 }  // namespace

@@ -345,10 +345,15 @@ public:
         : sink_(sink), aus_(aus), periodUs_(periodUs) {}
     ~Feeder() { stop(); }
     void requestKeyframe() { keyframe_.store(true); }
+    // Before each unit, waits until ready() holds (call before start()).
+    void gate(std::function<bool()> ready) { ready_ = std::move(ready); }
     void start(size_t maxUnits) {
         thread_ = std::thread([this, maxUnits] {
             size_t i = 0;
             for (uint64_t n = 0; n < maxUnits && !stop_.load(); ++n) {
+                while (ready_ && !ready_() && !stop_.load()) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                }
                 if (keyframe_.exchange(false)) {
                     do {
                         i = (i + 1) % aus_.size();
@@ -391,6 +396,7 @@ private:
     std::atomic<bool> done_{false};
     std::atomic<bool> keyframe_{false};
     std::atomic<int> jumps_{0};
+    std::function<bool()> ready_;
     mutable std::mutex mutex_;
     std::vector<size_t> sent_;
 };

@@ -170,6 +170,14 @@ TEST_P(TcpServer, ASlowReceiverDropsWholeFramesTheFastOneLosesNothing) {
     });
     auto feeder = std::make_unique<Feeder>(out, aus, 4000);
     feederRef = feeder.get();
+    // The fast one keeps up by construction, not by the scheduler's grace: the next unit
+    // waits until the fast one has taken all but half a queue of the units handed over (the
+    // slow one is not waited for).
+    feeder->gate([&] {
+        const net::OutputStats s = out.stats();
+        return !s.peers.empty() &&
+               s.peers[0].framesSent + c.peerQueueFrames / 2 >= feeder->sent().size();
+    });
     feeder->start(400);
     size_t maxQueueBytes = 0;
     while (!feeder->done()) {
