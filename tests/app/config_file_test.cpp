@@ -86,6 +86,7 @@ Settings patternRun(const std::string& output) {
         {"queue-frames", "30"},
         {"queue-bytes", "1M"},
         {"send-buffer", "64k"},
+        {"io", "epoll"},
         {"zerocopy", "auto"},
         {"zerocopy-min", "32k"},
         {"connect-timeout", "500"},
