@@ -23,6 +23,15 @@ bool startCodeAt(const uint8_t* p, const uint8_t* end) {
 
 void checkAll(const uint8_t* begin, const uint8_t* end) {
     const auto variants = startCodeVariants();
+    static const bool bestListed = [&] {
+        for (const StartCodeVariant& v : variants) {
+            if (v.fn == bestFindStartCode()) {
+                return true;
+            }
+        }
+        return false;
+    }();
+    FUZZ_CHECK(bestListed);  // the variant the parser uses is among those compared
     const uint8_t* want = variants[0].fn(begin, end);
     FUZZ_CHECK(want == end || startCodeAt(want, end));
     for (const uint8_t* p = begin; p < want; ++p) {

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <random>
+#include <string>
 
 #include "h265direct/annexb.hpp"
 #include "hevc/start_code.hpp"
@@ -163,6 +164,13 @@ TEST(FindStartCode, VariantsAgree) {
     std::mt19937 rng(7);
     const auto variants = detail::startCodeVariants();
     ASSERT_STREQ(variants[0].name, "scalar");
+    // The variant the parser uses is one of those checked here (and fuzzed).
+    bool bestListed = false;
+    for (const detail::StartCodeVariant& v : variants) {
+        bestListed = bestListed || (v.fn == detail::bestFindStartCode() &&
+                                    std::string(v.name) == detail::bestFindStartCodeName());
+    }
+    ASSERT_TRUE(bestListed) << detail::bestFindStartCodeName() << " is not in startCodeVariants()";
 #if defined(__x86_64__) || defined(__i386__)
     ASSERT_GE(variants.size(), 3u);  // scalar, memchr, sse2 (and avx2 where the CPU has it)
 #endif
