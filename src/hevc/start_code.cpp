@@ -182,6 +182,8 @@ std::span<const StartCodeVariant> startCodeVariants() {
         if (haveAvx2()) {
             v.push_back({"avx2", findStartCodeAvx2});
         }
+#elif defined(H265D_NEON)
+        v.push_back({"neon", findStartCodeNeon});
 #endif
         return v;
     }();
