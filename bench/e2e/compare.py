@@ -26,6 +26,7 @@ keyframe interval, 4:2:0 unless stated; each sends to a receiver in this program
   floor       build/bench/x265_floor: libx265 alone on pre-converted I420, length framing
   prefetch    (only on request) the floor with a thread reading the next frame meanwhile
   inline      (only on request) h265direct --no-convert-thread: read+convert on the engine thread
+  epoll       (only on request) h265direct --io epoll: the network output on the epoll backend
 
 Method (docs/benchmarks.md explains it at length):
 - Inputs are made once: raw YUYV clips with motion (ffmpeg testsrc2, rotating, with temporal
@@ -83,8 +84,9 @@ LABELS = {
     "floor": "encoder alone (libx265 on I420)",
     "prefetch": "encoder alone, next frame read during encoding (experiment)",
     "inline": "h265direct --no-convert-thread",
+    "epoll": "h265direct -t, epoll backend (--io epoll)",
 }
-EXTRA_CONTENDERS = ["prefetch", "inline"]  # only when asked for with --contenders
+EXTRA_CONTENDERS = ["prefetch", "inline", "epoll"]  # only when asked for with --contenders
 
 
 def log(msg):
@@ -165,12 +167,14 @@ def contender_cmd(args, name, inp, mode, port):
                f"key-int-max={KEYINT}", "!", "h265parse", "!", "tcpclientsink",
                "host=127.0.0.1", f"port={port}", "sync=false"]
         return cmd, inp["yuyv"], "annexb", "tcp"
-    if name in ("h265direct", "inline"):
+    if name in ("h265direct", "inline", "epoll"):
         cmd = [os.path.join(args.build, "h265direct"), "--input", "-",
                "--pixel-format", "YUYV", "-s", size, "-r", str(FPS), "--no-pace", "-b", str(b),
                "--keyint", str(KEYINT), "-q"]
         if name == "inline":
             cmd.append("--no-convert-thread")
+        if name == "epoll":
+            cmd += ["--io", "epoll"]
         if args.h265direct_stdout:
             # Before the TCP output exists: the Annex-B stream on stdout, read like a socket.
             return cmd + ["-o", "-"], inp["yuyv"], "annexb", "stdout"
