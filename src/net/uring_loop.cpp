@@ -18,9 +18,6 @@ namespace {
 
 enum UringKind : uint8_t { kRead = 1, kAccept, kConnect, kSend, kRecv, kTimer };
 
-// user_data of the ring's own operations (connect timeouts, cancellations): not delivered.
-IoOp internalOp;
-
 // H265DIRECT_IO_URING_MASK: a comma-separated list of what to take as missing, as on an older
 // kernel: setup (io_uring itself), fast-poll, multishot-accept, send-zc, single-issuer,
 // defer-taskrun, coop-taskrun. For tests and for working around a kernel bug.
@@ -71,7 +68,7 @@ public:
         io_uring_prep_connect(s, fd, address, length);
         s->flags |= IOSQE_IO_LINK;
         setTimespec(op.ts, timeoutNs);
-        io_uring_sqe* t = sqe(internalOp, 0);
+        io_uring_sqe* t = sqe(internalOp_, 0);
         io_uring_prep_link_timeout(t, &op.ts, 0);
     }
     void sendmsg(IoOp& op, int fd, const msghdr* message, bool zeroCopy) override {
@@ -92,7 +89,7 @@ public:
         io_uring_prep_timeout(s, &op.ts, 0, 0);
     }
     void cancel(IoOp& op) override {
-        io_uring_sqe* s = sqe(internalOp, 0);
+        io_uring_sqe* s = sqe(internalOp_, 0);
         if (op.ioKind == kTimer) {
             io_uring_prep_timeout_remove(s, reinterpret_cast<uint64_t>(&op), 0);
         } else {
@@ -116,6 +113,9 @@ private:
     }
 
     io_uring ring_{};
+    // user_data of the ring's own operations (connect timeouts, cancellations): not
+    // delivered. One per ring: each output's loop thread writes its own.
+    IoOp internalOp_;
     bool ready_ = false;
     bool disabled_ = false;  // created disabled: enabled by the thread that submits
     IoFeatures features_;
@@ -264,7 +264,7 @@ void UringLoop::drain(const std::function<void(IoOp&, const IoResult&)>& f) {
     io_uring_for_each_cqe(&ring_, head, cqe) {
         ++count;
         auto* op = static_cast<IoOp*>(io_uring_cqe_get_data(cqe));
-        if (op == nullptr || op == &internalOp) {
+        if (op == nullptr || op == &internalOp_) {
             continue;
         }
         IoResult r;
