@@ -3,12 +3,14 @@
 // (background runs, frame readers, decode checks).
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <fstream>
 #include <random>
 #include <sstream>
 
+#include "common/child_process.hpp"
 #include "h265direct/annexb.hpp"
 #include "h265direct/config.hpp"
 #include "net_fixture.hpp"
@@ -217,11 +219,12 @@ TEST_P(Cli, TheServerStartsLateAndIsRestartedTwice) {
     REQUIRE_NET_CLI();
     TempDir dir;
     const uint16_t port = freePort();
-    Background run({"--pattern", "-s", "160x120", "--duration", "5", "--stats-json",
-                    "--reconnect-min", "50", "--reconnect-max", "200", "-t",
-                    "127.0.0.1:" + std::to_string(port)});
+    ChildProcess run({binaryPath(), "--io", currentIoPath()->io, "--pattern", "-s", "160x120",
+                      "--stats-json", "--reconnect-min", "50", "--reconnect-max", "200", "-t",
+                      "127.0.0.1:" + std::to_string(port)});
     // The sender is up first and finds nobody.
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    ASSERT_TRUE(run.waitForStderr("cannot connect to 127.0.0.1:" + std::to_string(port)))
+        << run.err();
     for (int round = 0; round < 3; ++round) {
         TestListener server(false, port);
         const int fd = server.accept(10);
@@ -235,12 +238,12 @@ TEST_P(Cli, TheServerStartsLateAndIsRestartedTwice) {
         EXPECT_EQ(decodeCount(joined(frames), dir, "r" + std::to_string(round) + ".h265"),
                   static_cast<int>(frames.size()))
             << "round " << round;
-        std::this_thread::sleep_for(std::chrono::milliseconds(150));
     }
-    const ProcessResult& r = run.join();
-    EXPECT_EQ(r.exitCode, 0) << r.err;
-    EXPECT_GE(lastJsonInt(r.err, "client_reconnects"), 2) << r.err;
-    EXPECT_GE(lastJsonInt(r.err, "client_connect_failures"), 1) << r.err;
+    run.signal(SIGTERM);
+    EXPECT_EQ(run.wait(), 0) << run.err();
+    const std::string err = run.err();
+    EXPECT_GE(lastJsonInt(err, "client_reconnects"), 2) << err;
+    EXPECT_GE(lastJsonInt(err, "client_connect_failures"), 1) << err;
 }
 
 TEST_P(Cli, ASlowReceiverBesideAFastOne) {
@@ -253,7 +256,9 @@ TEST_P(Cli, ASlowReceiverBesideAFastOne) {
     ASSERT_TRUE(waitFor([&] { return isListening(port); }, 20));
     const int fast = connectTo(port);
     ASSERT_GE(fast, 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the fast one is receiver 1
+    // The fast one is receiver 1: the server has taken it when its first bytes come.
+    pollfd first{fast, POLLIN, 0};
+    ASSERT_EQ(poll(&first, 1, 20000), 1);
     const int slow = connectTo(port, 4096);
     ASSERT_GE(slow, 0);
     std::vector<std::vector<uint8_t>> fastFrames;

@@ -183,10 +183,27 @@ struct TestListener {
     }
 };
 
-// A port nobody listens on (bound once, then released).
+// A port nobody listens on, reserved for the rest of the test process: a socket bound to it
+// (SO_REUSEADDR, never listening, close-on-exec) stays open, so the kernel hands the port to
+// no other bind(0) or outgoing connection, even from tests running in parallel, while a
+// server given the port (the programs, GStreamer and FFmpeg all set SO_REUSEADDR) can still
+// bind and listen on it. A connection to it is refused until then.
 inline uint16_t freePort() {
-    TestListener l;
-    return l.port;
+    static std::mutex lock;
+    static std::vector<int> reservations;
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    socklen_t len = sizeof a;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        throw std::runtime_error("cannot reserve a port");
+    }
+    std::lock_guard<std::mutex> g(lock);
+    reservations.push_back(fd);
+    return ntohs(a.sin_port);
 }
 
 inline int connectTo(uint16_t port, int rcvbuf = 0) {
