@@ -13,13 +13,10 @@ begin=$(date +%s)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${ASAN_BUILD_DIR:-$ROOT/build-asan}
 
-launcher=()
-if command -v ccache >/dev/null; then
-  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-fi
+source "$ROOT/tools/ci/lib.sh"
 echo "asan: configuring $BUILD (-DH265D_SANITIZE=address,undefined)"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DH265D_SANITIZE=address,undefined -DH265D_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
+configure_build "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DH265D_SANITIZE=address,undefined -DH265D_BUILD_BENCH=OFF
 echo "asan: building"
 cmake --build "$BUILD" -j"$(nproc)" >/dev/null
 built=$(date +%s)

@@ -27,14 +27,11 @@ else
   done
 fi
 
-launcher=()
-if command -v ccache >/dev/null; then
-  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-fi
+source "$ROOT/tools/ci/lib.sh"
 echo "fuzz: configuring $BUILD (clang-14, -DH265D_FUZZ=ON)"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DH265D_FUZZ=ON \
+configure_build "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DH265D_FUZZ=ON \
   -DH265D_BUILD_TESTS=OFF -DH265D_BUILD_BENCH=OFF \
-  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 "${launcher[@]}" >/dev/null
+  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14
 echo "fuzz: building ${targets[*]/%/_fuzz}"
 cmake --build "$BUILD" -j"$(nproc)" --target "${targets[@]/%/_fuzz}" >/dev/null
 built=$(date +%s)

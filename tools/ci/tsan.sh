@@ -12,13 +12,10 @@ begin=$(date +%s)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${TSAN_BUILD_DIR:-$ROOT/build-tsan}
 
-launcher=()
-if command -v ccache >/dev/null; then
-  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-fi
+source "$ROOT/tools/ci/lib.sh"
 echo "tsan: configuring $BUILD (-DH265D_SANITIZE=thread)"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DH265D_SANITIZE=thread \
-  -DH265D_BUILD_BENCH=OFF -DH265D_VM_TESTS=OFF "${launcher[@]}" >/dev/null
+configure_build "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DH265D_SANITIZE=thread \
+  -DH265D_BUILD_BENCH=OFF -DH265D_VM_TESTS=OFF
 echo "tsan: building test_engine, test_net and the programs they run"
 cmake --build "$BUILD" -j"$(nproc)" --target test_engine test_net h265direct_cli \
   h265direct-receiver >/dev/null
