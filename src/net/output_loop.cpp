@@ -175,10 +175,12 @@ void TcpOutput::Impl::distribute(const AccessUnitPtr& au) {
         }
         const PeerQueue::Offer r = p.queue.offer(au);
         if (r == PeerQueue::Offer::GapStarted && dropLog.allow()) {
+            const PeerQueue::Overflow full = p.queue.lastOverflow();
             LOG_WARN(kNetTag,
-                     "%s is too slow (queue %zu frames, %zu bytes): dropping until the next "
-                     "keyframe",
-                     peerName(p).c_str(), p.queue.frames(), p.queue.bytes());
+                     "%s is too slow (queue full: %zu frames, %zu bytes, limits %zu frames, "
+                     "%zu bytes): dropping until the next keyframe",
+                     peerName(p).c_str(), full.frames, full.bytes, p.queue.maxFrames(),
+                     p.queue.maxBytes());
         }
         pump(p);
     }

@@ -41,6 +41,7 @@ PeerQueue::Offer PeerQueue::offer(const AccessUnitPtr& au) {
     const size_t size = au->data.size() + framingOverhead(framing_);
     const auto fits = [&] { return units_.size() < maxFrames_ && bytes_ + size <= maxBytes_; };
     if (!fits()) {
+        overflow_ = Overflow{units_.size(), bytes_};
         // Whatever has not started is older than this unit and would only add delay.
         drops_ += dropUnstarted();
         if (!start || !fits()) {

@@ -65,6 +65,14 @@ public:
     uint64_t drops() const { return drops_; }
     // Units passed over before the first start point (a receiver joining mid-stream).
     uint64_t skipped() const { return skipped_; }
+    // What the queue held when the last unit did not fit, before the drop emptied it.
+    struct Overflow {
+        size_t frames = 0;
+        size_t bytes = 0;
+    };
+    Overflow lastOverflow() const { return overflow_; }
+    size_t maxFrames() const { return maxFrames_; }
+    size_t maxBytes() const { return maxBytes_; }
 
     // Fills batch with the unsent bytes of up to maxUnits units from the head. The units stay
     // queued (and undroppable) until complete() is called.
@@ -95,6 +103,7 @@ private:
     uint64_t drops_ = 0;
     uint64_t skipped_ = 0;
     bool started_ = false;  // a unit was queued once
+    Overflow overflow_;
 };
 
 template <typename Done>

@@ -73,6 +73,22 @@ TEST(PeerQueue, AnnexbFramingAddsNothing) {
     EXPECT_EQ(wire[149], 2);
 }
 
+TEST(PeerQueue, TheOverflowIsReportedAsItWasBeforeTheDrop) {
+    PeerQueue q(1 << 20, 4, Framing::Length);
+    EXPECT_EQ(q.lastOverflow().frames, 0u);
+    q.offer(unit(10, true, 1));
+    for (int i = 0; i < 3; ++i) {
+        q.offer(unit(20, false, 2));
+    }
+    ASSERT_EQ(q.offer(unit(30, false, 3)), PeerQueue::Offer::GapStarted);
+    // The drop emptied the queue; what overflowed was four units of 14 + 3 x 24 bytes.
+    EXPECT_EQ(q.frames(), 0u);
+    EXPECT_EQ(q.lastOverflow().frames, 4u);
+    EXPECT_EQ(q.lastOverflow().bytes, 14u + 3 * 24u);
+    EXPECT_EQ(q.maxFrames(), 4u);
+    EXPECT_EQ(q.maxBytes(), 1u << 20);
+}
+
 TEST(PeerQueue, FrameLimitDropsWholeUnitsUntilTheNextKeyframe) {
     PeerQueue q(1 << 20, 4, Framing::Length);
     EXPECT_EQ(q.offer(unit(10, true, 1)), PeerQueue::Offer::Queued);
