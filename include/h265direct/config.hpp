@@ -3,16 +3,28 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace h265direct {
 
 enum class SourceKind { Pattern, File, Camera };
+
+// One --ctrl NAME=VALUE: a V4L2 control by the name v4l2-ctl gives it ("brightness",
+// "auto_exposure"), and its value as given (a number, a boolean word, or a menu entry's name);
+// checked against the device when it is opened.
+struct CameraControl {
+    std::string name;
+    std::string value;
+};
 
 struct CameraConfig {
     unsigned buffers = 4;           // mmap buffers queued to the driver
     bool exitOnDeviceLoss = false;  // exit instead of waiting for the device to return
     int frameTimeoutMs = 2000;      // no frame for this long is reported
     bool listFormats = false;       // --list-formats: print what the device offers, exit
+    bool listControls = false;      // --list-controls: print the device's controls, exit
+    // Set in this order before streaming starts, and again whenever the device returns.
+    std::vector<CameraControl> controls;
 };
 
 struct SourceConfig {

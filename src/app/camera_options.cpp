@@ -1,6 +1,10 @@
 #include "app/camera_options.hpp"
 
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "capture/v4l2_controls.hpp"
 
 namespace h265direct {
 
@@ -19,6 +23,22 @@ void addCameraOptions(cli::Parser& parser, SourceConfig& config) {
                   "100..600000",
                   std::to_string(cam.frameTimeoutMs),
                   cli::integer(cam.frameTimeoutMs, 100, 600000));
+    parser.option("--ctrl", "NAME=VALUE[,...]",
+                  "Set camera controls before streaming, and again when the device returns, "
+                  "by the names --list-controls prints (those of v4l2-ctl): "
+                  "--ctrl brightness=200,power_line_frequency=1; a menu control also takes "
+                  "its entry's name",
+                  "", [&cam](const std::string& value) {
+                      std::vector<CameraControl> parsed;
+                      std::string reason;
+                      if (!parseControlList(value, parsed, reason)) {
+                          throw cli::UsageError{reason};
+                      }
+                      cam.controls = std::move(parsed);
+                  });
+    parser.flag("--list-controls", cam.listControls,
+                "Print the device's controls (name, type, range, default, current value, menu "
+                "entries) and exit");
     parser.flag("--list-formats", cam.listFormats,
                 "Print the formats, sizes and frame rates the device offers, which of them "
                 "h265direct uses, and exit");

@@ -2,6 +2,7 @@
 
 #include "app/options.hpp"
 #include "capture/v4l2_camera.hpp"
+#include "capture/v4l2_controls.hpp"
 #include "core/log.hpp"
 #include "h265direct/engine.hpp"
 
@@ -15,6 +16,9 @@ int main(int argc, char** argv) {
         setLogLevel(LogLevel::Error);
     } else if (options.verbosity >= 2) {
         setLogLevel(LogLevel::Debug);
+    }
+    if (options.engine.source.camera.listControls) {
+        return listCameraControls(options.engine.source.path, stdout);
     }
     if (options.engine.source.camera.listFormats) {
         return listCameraFormats(options.engine.source.path, stdout, &options.engine.source);

@@ -131,6 +131,14 @@ void validate(AppOptions& o, bool pattern, const std::string& device, const std:
         src.kind = SourceKind::Camera;
         src.path = device.empty() ? "/dev/video0" : device;
     }
+    if (src.kind != SourceKind::Camera &&
+        (!src.camera.controls.empty() || src.camera.listControls || src.camera.listFormats)) {
+        throw UsageError{std::string(!src.camera.controls.empty() ? "--ctrl"
+                                     : src.camera.listControls    ? "--list-controls"
+                                                                  : "--list-formats") +
+                         " is for a camera (-d DEVICE), not " +
+                         (pattern ? "--pattern" : "--input")};
+    }
     if (src.kind == SourceKind::File && src.fourcc == 0) {
         throw UsageError{
             "--input needs --pixel-format FOURCC (and -s WxH): a raw file "

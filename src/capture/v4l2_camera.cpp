@@ -12,12 +12,14 @@
 #include <vector>
 
 #include "capture/format_negotiation.hpp"
+#include "capture/v4l2_controls.hpp"
 #include "capture/v4l2_device.hpp"
 #include "capture/v4l2_frame_layout.hpp"
 #include "convert/pixel_format.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 
 namespace h265direct {
 
@@ -86,6 +88,7 @@ private:
     bool tryReopen();
     Status waitWhileLost(const StopSignal& stop, int64_t deadline);
     void reportTimeout(int waitedMs);
+    std::string controlsText() const;
 
     // Settings.
     SourceConfig config_;
@@ -212,6 +215,14 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
                  path.c_str(), formatRate(got).c_str(), formatRate(asked).c_str(),
                  fourccToString(format_.fourcc).c_str(),
                  sizeText(format_.width, format_.height).c_str());
+    }
+
+    if (!config_.camera.controls.empty()) {
+        std::string error;
+        if (const int rc = applyControls(dev_, config_.camera.controls, error); rc != kExitOk) {
+            throw StartupError(rc, path + ": " + error);
+        }
+        LOG_INFO(kTag, "%s: controls set: %s", path.c_str(), controlsText().c_str());
     }
 
     if (const int rc = startStreaming(what); rc < 0) {
@@ -444,6 +455,15 @@ bool V4l2Camera::tryReopen() {
         }
         layout_ = *fresh;
     }
+    // A device that comes back has its controls at their defaults: set them again. One the
+    // device no longer takes is reported, and streaming goes on.
+    if (!config_.camera.controls.empty()) {
+        if (std::string error; applyControls(dev_, config_.camera.controls, error) != kExitOk) {
+            LOG_WARN(kTag, "%s: %s", path.c_str(), error.c_str());
+        } else {
+            LOG_INFO(kTag, "%s: controls set again: %s", path.c_str(), controlsText().c_str());
+        }
+    }
     if (const int rc = startStreaming(what); rc < 0) {
         return retryLater(what, rc);
     }
@@ -454,6 +474,14 @@ bool V4l2Camera::tryReopen() {
              lostDevice_ ? "the device is back" : "capture restarted",
              static_cast<double>(monotonicNs() - lostSinceNs_) / 1e9, reconnects_);
     return true;
+}
+
+std::string V4l2Camera::controlsText() const {
+    std::string text;
+    for (const CameraControl& c : config_.camera.controls) {
+        appendItem(text, ", ", c.name + "=" + c.value);
+    }
+    return text;
 }
 
 void V4l2Camera::reportTimeout(int waitedMs) {

@@ -127,11 +127,12 @@ TEST(ConfigFile, EveryOptionGivesTheSameConfiguration) {
     TempDir dir;
     Settings all = patternRun(dir.file("out.h265"));
     all.insert(all.end(), {{"target", "127.0.0.1:5005"}, {"listen", "127.0.0.1:6006"}});
-    // Every option --help lists is set, but the sources the pattern excludes, the action
-    // --list-formats and the command-line-only ones.
+    // Every option --help lists is set, but the sources the pattern excludes, the camera's
+    // own (below) and the command-line-only ones.
     for (const std::string& name : helpOptions()) {
         if (name == "help" || name == "version" || name == "config" || name == "print-config" ||
-            name == "device" || name == "input" || name == "list-formats") {
+            name == "device" || name == "input" || name == "list-formats" ||
+            name == "list-controls" || name == "ctrl") {
             continue;
         }
         bool set = false;
@@ -168,7 +169,10 @@ TEST(ConfigFile, EveryOptionGivesTheSameConfiguration) {
     EXPECT_EQ(again.out, fromArgs.out);
 
     // The camera's source options.
-    const Settings camera = {{"device", "/dev/video7"}, {"list-formats", "true"}};
+    const Settings camera = {{"device", "/dev/video7"},
+                             {"list-formats", "true"},
+                             {"list-controls", "true"},
+                             {"ctrl", "brightness=200,power_line_frequency=50 Hz"}};
     writeText(conf, configText(camera));
     args = arguments(camera);
     args.push_back("--print-config");
@@ -178,6 +182,10 @@ TEST(ConfigFile, EveryOptionGivesTheSameConfiguration) {
     EXPECT_EQ(cameraFile.out, cameraArgs.out);
     EXPECT_NE(cameraFile.out.find("\ndevice = \"/dev/video7\"\n"), std::string::npos);
     EXPECT_NE(cameraFile.out.find("\nlist-formats = true\n"), std::string::npos);
+    EXPECT_NE(cameraFile.out.find("\nlist-controls = true\n"), std::string::npos);
+    EXPECT_NE(cameraFile.out.find("\nctrl = \"brightness=200,power_line_frequency=50 Hz\"\n"),
+              std::string::npos)
+        << cameraFile.out;
 }
 
 TEST(ConfigFile, EveryOptionGivesTheSameStream) {
