@@ -108,7 +108,7 @@ private:
 py::handle errorType;
 py::handle optionErrorType;
 
-[[noreturn]] void raise(py::handle type, int exitCode, const std::string& message) {
+[[noreturn]] void raiseError(py::handle type, int exitCode, const std::string& message) {
     py::object e = type(message);
     e.attr("exit_code") = exitCode;
     PyErr_SetObject(type.ptr(), e.ptr());
@@ -171,12 +171,12 @@ public:
                     "nothing to run with them"};
             }
         } catch (const cli::UsageError& e) {
-            raise(optionErrorType, kExitUsage, e.message);
+            raiseError(optionErrorType, kExitUsage, e.message);
         }
         if (options.engine.source.camera.listFormats) {
-            raise(optionErrorType, kExitUsage,
-                  "--list-formats prints and exits: use the program (h265direct -d DEVICE "
-                  "--list-formats)");
+            raiseError(optionErrorType, kExitUsage,
+                       "--list-formats prints and exits: use the program (h265direct -d DEVICE "
+                       "--list-formats)");
         }
         // As the program does: -q errors only, -vv debug messages (the level is the
         // process's: the last Engine made sets it).
@@ -278,6 +278,17 @@ public:
                 }
             }
             channel_->changed.notify_all();
+            // Python's signal handlers run here (a handler may call stop()), also when no
+            // Python code runs between access units (run() without a callback).
+            if (PyErr_CheckSignals() != 0) {
+                if (au) {
+                    // Not lost: the next call gives it out.
+                    std::lock_guard lock(channel_->mutex);
+                    channel_->queue.push_front(std::move(au));
+                }
+                stop();
+                throw py::error_already_set();
+            }
             for (const StatsReport& r : reports) {
                 if (!statsCallback_.is_none()) {
                     callOrStop(statsCallback_, statsToDict(r));
@@ -290,13 +301,9 @@ public:
                 join();
                 std::lock_guard lock(channel_->mutex);
                 if (channel_->exitCode != 0) {
-                    raise(errorType, channel_->exitCode, channel_->error);
+                    raiseError(errorType, channel_->exitCode, channel_->error);
                 }
                 return nullptr;
-            }
-            if (PyErr_CheckSignals() != 0) {
-                stop();
-                throw py::error_already_set();
             }
         }
     }

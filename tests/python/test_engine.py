@@ -83,6 +83,24 @@ def test_stop_from_another_thread_ends_the_iteration():
     assert count >= 5 and engine.exit_code == 0 and not engine.running
 
 
+def test_python_threads_run_while_run_waits_for_the_engine():
+    # run() without a callback stays in the module until the end; it holds the GIL only
+    # between waits, so this thread's pure Python work gets done and its stop() ends the run
+    # (with the GIL held throughout, neither would happen).
+    engine = h265direct.Engine(pattern=True, size="320x240", quiet=True)
+    done = []
+
+    def work_then_stop():
+        done.append(sum(i * i for i in range(200_000)))
+        engine.stop()
+
+    worker = threading.Thread(target=work_then_stop)
+    worker.start()
+    engine.run()
+    worker.join()
+    assert done and engine.exit_code == 0
+
+
 def test_stop_from_a_signal_handler_ends_the_iteration():
     engine = h265direct.Engine(pattern=True, size="320x240", quiet=True)
     previous = signal.signal(signal.SIGUSR1, lambda *_: engine.stop())
