@@ -197,3 +197,19 @@ def test_an_engine_runs_once():
     assert len(list(engine)) == 2
     with pytest.raises(ValueError, match="runs once"):
         engine.run()
+
+
+def test_leaving_a_with_block_stops_and_joins_the_engine():
+    with h265direct.Engine(pattern=True, size="320x240", quiet=True) as engine:
+        first = next(engine)
+        assert first.frame_number == 0 and engine.running
+    assert not engine.running and engine.exit_code == 0
+
+
+def test_bad_queue_settings_raise_value_error():
+    engine = h265direct.Engine(pattern=True, frames=1, quiet=True)
+    with pytest.raises(ValueError, match="overflow must be 'block' or 'drop'"):
+        engine.start(overflow="newest")
+    with pytest.raises(ValueError, match="queue_size must be at least 1"):
+        engine.start(queue_size=0)
+    assert not engine.running and engine.exit_code is None
