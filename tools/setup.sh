@@ -23,12 +23,14 @@ PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   ffmpeg x265 python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   v4l-utils
+  # the Python module and its tests
+  pybind11-dev python3-dev python3-pytest
   # benchmarks
   time
   # fuzz targets (libFuzzer) and the sanitizer builds (tools/ci/)
   clang-14 libclang-rt-14-dev
 )
-CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=Release)
+CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=Release -DH265D_PYTHON=ON)  # a missing pybind11 fails
 FOREIGN_ARCH=
 if [ "$ARCH" = amd64 ]; then
   PACKAGES+=(

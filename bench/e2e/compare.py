@@ -23,6 +23,9 @@ keyframe interval, 4:2:0 unless stated; each sends to a receiver in this program
   gstlaunch   gst-launch-1.0 fdsrc ! rawvideoparse ! videoconvert ! I420 ! x265enc ! h265parse
               ! tcpclientsink sync=false (Annex-B stream, split into access units here)
   h265direct  h265direct --input - --no-pace -t 127.0.0.1:PORT (length framing)
+  python      the Python module, callback path (bench/e2e/python_engine.py): the same engine
+              options, each access unit sent from a Python callback with sendall() (length
+              framing); needs the module built (BUILD/python)
   floor       build/bench/x265_floor: libx265 alone on pre-converted I420, length framing
   prefetch    (only on request) the floor with a thread reading the next frame meanwhile
   inline      (only on request) h265direct --no-convert-thread: read+convert on the engine thread
@@ -75,12 +78,13 @@ INPUTS = {
     "pattern720": ("pattern", 1280, 720),
 }
 MODES = ["paced", "unpaced"]
-CONTENDERS = ["ref444", "refI420", "gstlaunch", "h265direct", "floor"]
+CONTENDERS = ["ref444", "refI420", "gstlaunch", "h265direct", "python", "floor"]
 LABELS = {
     "ref444": "reference script, as written (4:4:4)",
     "refI420": "reference script, I420 forced",
     "gstlaunch": "gst-launch-1.0 + tcpclientsink (I420)",
     "h265direct": "h265direct -t (length framing)",
+    "python": "Python module, callback + sendall (length framing)",
     "floor": "encoder alone (libx265 on I420)",
     "prefetch": "encoder alone, next frame read during encoding (experiment)",
     "inline": "h265direct --no-convert-thread",
@@ -180,6 +184,11 @@ def contender_cmd(args, name, inp, mode, port):
             return cmd + ["-o", "-"], inp["yuyv"], "annexb", "stdout"
         return cmd + ["-t", f"127.0.0.1:{port}", "--framing", "length"], inp["yuyv"], \
             "length", "tcp"
+    if name == "python":
+        cmd = [SYSTEM_PYTHON, os.path.join(HERE, "python_engine.py"), "--module-dir",
+               os.path.join(args.build, "python"), "-s", size, "-r", str(FPS), "-b", str(b),
+               "--keyint", str(KEYINT), "--port", str(port)]
+        return cmd, inp["yuyv"], "length", "tcp"
     if name in ("floor", "prefetch"):
         cmd = [os.path.join(args.build, "bench", "x265_floor"), "-s", size, "-r", str(FPS),
                "-b", str(b), "--keyint", str(KEYINT), "-t", f"127.0.0.1:{port}"]
@@ -591,7 +600,8 @@ def tables(results, args):
                                                               or r["access_units"] != r["frames"])]
             note = " ⚠" if bad else ""
             lines.append(f"| {LABELS[c]}{note} | " + " | ".join(cells) + " |")
-        for base in ("ref444", "floor"):
+        # The Python module against the program it wraps, when both ran.
+        for base in ("ref444", "floor") + (("h265direct",) if "python" in names else ()):
             if base not in names:
                 continue
             lines.append(f"\nRatios to {LABELS[base]}, same run (median over repetitions):\n")
@@ -625,10 +635,10 @@ def target_table(results):
     for r in results:
         by[(r["input"], r["mode"], r["contender"], r["rep"])] = r
 
-    def ratio(inp, mode, key, base, fn=None):
+    def ratio(inp, mode, key, base, fn=None, who="h265direct"):
         vals = []
         for (i, m, c, k), r in by.items():
-            if (i, m, c) != (inp, mode, "h265direct"):
+            if (i, m, c) != (inp, mode, who):
                 continue
             b = by.get((inp, mode, base, k))
             if b is None or r.get(key) is None or not b.get(key):
@@ -673,6 +683,12 @@ def target_table(results):
         else:
             checks.append(("throughput ≥ floor", ratio(inp, mode, "fps", "floor"), 1.0, "ge",
                            None))
+        # The Python module's callback path (the `python` contender) against the program.
+        checks += [
+            ("Python module: CPU/frame ≤ 1.05× h265direct",
+             ratio(inp, mode, "cpu_ms_per_frame", "h265direct", who="python"), 1.05, "le",
+             ratio(inp, mode, "cpu_steady_ms_per_frame", "h265direct", who="python")),
+        ]
         for name, v, lim, how, extra in checks:
             if v is None:
                 continue
@@ -736,7 +752,8 @@ def machine_info():
 
 
 def ensure_built(args):
-    needed = [os.path.join(args.build, "h265direct")] + [
+    needed = [os.path.join(args.build, "h265direct"),
+              os.path.join(args.build, "python", "h265direct", "__init__.py")] + [
         os.path.join(args.build, "bench", t) for t in ("x265_floor", "rusage_exec", "dump_frames")]
     if all(os.path.exists(p) for p in needed):
         return

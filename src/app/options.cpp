@@ -5,7 +5,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "app/camera_options.hpp"
 #include "app/cmdline.hpp"
@@ -160,9 +162,9 @@ void validate(AppOptions& o, bool pattern, const std::string& device, const std:
     }
 }
 
-}  // namespace
-
-int parseOptions(int argc, char** argv, AppOptions& o) {
+// Builds the command line's parser over `o`, lets `parse` run it (-1: go on, or the exit code
+// to end with) and, when it goes on, applies what depends on several options.
+int withParser(AppOptions& o, const std::function<int(cli::Parser&)>& parse) {
     EngineConfig& cfg = o.engine;
     cli::Parser p(
         "h265direct",
@@ -239,7 +241,7 @@ int parseOptions(int argc, char** argv, AppOptions& o) {
     p.check([&] { validate(o, pattern, device, input); });
     p.configFile();
 
-    if (const int rc = p.parse(argc, argv); rc >= 0) {
+    if (const int rc = parse(p); rc >= 0) {
         return rc;
     }
     if (noPace) {
@@ -253,6 +255,26 @@ int parseOptions(int argc, char** argv, AppOptions& o) {
         cfg.encoder.verbose = true;
     }
     return -1;
+}
+
+}  // namespace
+
+int parseOptions(int argc, char** argv, AppOptions& options) {
+    return withParser(options, [&](cli::Parser& p) { return p.parse(argc, argv); });
+}
+
+bool parseOptionList(const std::vector<std::string>& args, AppOptions& options) {
+    return withParser(options, [&](cli::Parser& p) { return p.parseOrThrow(args) ? -1 : 0; }) < 0;
+}
+
+std::string optionsHelp() {
+    AppOptions unused;
+    std::string text;
+    withParser(unused, [&](cli::Parser& p) {
+        text = p.help();
+        return 0;
+    });
+    return text;
 }
 
 }  // namespace h265direct
