@@ -10,9 +10,9 @@
 
 #include "capture/frame_source.hpp"
 #include "convert/converter.hpp"
-#include "convert/pixel_format.hpp"
-#include "convert/sws_format.hpp"
-#include "convert/swscale_lib.hpp"
+#include "frame/pixel_format.hpp"
+#include "frame/sws_format.hpp"
+#include "frame/swscale_lib.hpp"
 
 namespace h265direct {
 namespace {

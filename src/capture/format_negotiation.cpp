@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <set>
 
-#include "convert/pixel_format.hpp"
 #include "core/text.hpp"
+#include "frame/pixel_format.hpp"
 #include "h265direct/config.hpp"
 
 namespace h265direct {

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "capture/paced_source.hpp"
-#include "convert/pixel_format.hpp"
-#include "convert/sws_format.hpp"
-#include "convert/swscale_lib.hpp"
 #include "core/error.hpp"
+#include "frame/pixel_format.hpp"
+#include "frame/sws_format.hpp"
+#include "frame/swscale_lib.hpp"
 
 namespace h265direct {
 

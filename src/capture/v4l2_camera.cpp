@@ -14,10 +14,10 @@
 #include "capture/format_negotiation.hpp"
 #include "capture/v4l2_device.hpp"
 #include "capture/v4l2_frame_layout.hpp"
-#include "convert/pixel_format.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "frame/pixel_format.hpp"
 
 namespace h265direct {
 

@@ -6,13 +6,13 @@
 #include <array>
 #include <string>
 
-#include "convert/pixel_format.hpp"
-#include "convert/sws_format.hpp"
-#include "convert/swscale_lib.hpp"
 #include "convert/yuv_convert.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/text.hpp"
+#include "frame/pixel_format.hpp"
+#include "frame/sws_format.hpp"
+#include "frame/swscale_lib.hpp"
 
 namespace h265direct {
 

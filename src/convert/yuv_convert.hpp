@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "convert/i420.hpp"
+#include "frame/i420.hpp"
 
 namespace h265direct {
 

@@ -11,10 +11,10 @@
 #include "capture/frame_source.hpp"
 #include "capture/pattern_source.hpp"
 #include "convert/converter.hpp"
-#include "convert/pixel_format.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/stop_signal.hpp"
+#include "frame/pixel_format.hpp"
 
 namespace h265direct {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "capture/format_negotiation.hpp"
 #include "capture/v4l2_format_recording.hpp"
-#include "convert/pixel_format.hpp"
+#include "frame/pixel_format.hpp"
 
 namespace h265direct {
 namespace {

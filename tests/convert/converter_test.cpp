@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "common/test_util.hpp"
-#include "convert/pixel_format.hpp"
 #include "core/error.hpp"
+#include "frame/pixel_format.hpp"
 
 namespace h265direct {
 namespace {

@@ -1,8 +1,8 @@
-#include "convert/sws_format.hpp"
+#include "frame/sws_format.hpp"
 
 #include <linux/videodev2.h>
 
-#include "convert/swscale_lib.hpp"
+#include "frame/swscale_lib.hpp"
 
 namespace h265direct {
 

@@ -1,4 +1,4 @@
-#include "convert/pixel_format.hpp"
+#include "frame/pixel_format.hpp"
 
 #include <gtest/gtest.h>
 #include <linux/videodev2.h>
