@@ -92,7 +92,7 @@ void swsFlags(benchmark::State& state, uint32_t fourcc) {
     const int h = static_cast<int>(state.range(1));
     const int flags = static_cast<int>(state.range(2));
     const auto layout = packedLayout(fourcc, w, h);
-    const auto fmt = swsFormatFor(fourcc);
+    const SwsFormat* fmt = &findPixelFormat(fourcc)->sws;
     const SwsFormat i420{AV_PIX_FMT_YUV420P, false, false};
     SwsContext* ctx =
         lib.getContext(w, h, fmt->format, w, h, i420.format, flags, nullptr, nullptr, nullptr);

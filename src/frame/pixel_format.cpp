@@ -13,88 +13,66 @@ namespace {
 // that frame sizes cannot overflow.
 constexpr int kMaxDimension = 16384;
 
-// How the bytes of one format lie in memory, beyond what PixelFormatInfo tells.
-struct PlaneGeometry {
-    uint32_t fourcc;
-    int lumaBytesPerPixel;     // plane 0: bytes per pixel (2 for packed 4:2:2)
-    int chromaBytesPerSample;  // planes 1..: bytes per chroma sample position (2 for NV)
-};
+// One row per format. The order is the order --help shows: packed YUV first (what cameras
+// give), then planar YUV, RGB, grey. Costs: I420 itself needs no work; semi-planar 4:2:0
+// only de-interleaves chroma; YV12 swaps planes; packed 4:2:2 unpacks and halves chroma
+// vertically; RGB needs a colour-space matrix per pixel; grey loses the colour the camera
+// may have. Bare RGB aliases (XRGB, BGRX...) follow FFmpeg and GStreamer (byte order in
+// memory); the "32" suffixed ones follow the V4L2 macros, whose names do not always match
+// the byte order.
+constexpr auto P = Layout::kPacked422;
+constexpr auto S = Layout::kSemiPlanar;
+constexpr auto Q = Layout::kPlanar;
+constexpr auto G = Layout::kGrey;
+constexpr auto R = Layout::kRgb;
+constexpr auto kYuyv = Packed422Order::kYuyv;
+constexpr auto kUyvy = Packed422Order::kUyvy;
+constexpr auto kYvyu = Packed422Order::kYvyu;
 
 const std::vector<PixelFormatInfo>& table() {
-    // The order is the order --help shows: packed YUV first (what cameras give), then
-    // planar YUV, RGB, grey.
+    // clang-format off
     static const std::vector<PixelFormatInfo> formats = {
-        {V4L2_PIX_FMT_YUYV, "YUYV", "YUV 4:2:2 packed, Y0 U Y1 V (YUY2)", 1, 1, 0},
-        {V4L2_PIX_FMT_UYVY, "UYVY", "YUV 4:2:2 packed, U Y0 V Y1", 1, 1, 0},
-        {V4L2_PIX_FMT_YVYU, "YVYU", "YUV 4:2:2 packed, Y0 V Y1 U", 1, 1, 0},
-        {V4L2_PIX_FMT_NV12, "NV12", "YUV 4:2:0, Y plane + interleaved U V plane", 2, 1, 1},
-        {V4L2_PIX_FMT_NV21, "NV21", "YUV 4:2:0, Y plane + interleaved V U plane", 2, 1, 1},
-        {V4L2_PIX_FMT_YUV420, "YU12", "YUV 4:2:0 planar, Y U V (I420)", 3, 1, 1},
-        {V4L2_PIX_FMT_YVU420, "YV12", "YUV 4:2:0 planar, Y V U", 3, 1, 1},
-        {V4L2_PIX_FMT_YUV422P, "422P", "YUV 4:2:2 planar, Y U V (I422)", 3, 1, 0},
-        {V4L2_PIX_FMT_RGB24, "RGB3", "RGB 24-bit, bytes R G B (RGB24)", 1, 0, 0},
-        {V4L2_PIX_FMT_BGR24, "BGR3", "RGB 24-bit, bytes B G R (BGR24)", 1, 0, 0},
-        {V4L2_PIX_FMT_XBGR32, "XR24", "RGB 32-bit, bytes B G R X (BGRX)", 1, 0, 0},
-        {V4L2_PIX_FMT_RGBX32, "XB24", "RGB 32-bit, bytes R G B X (RGBX)", 1, 0, 0},
-        {V4L2_PIX_FMT_XRGB32, "BX24", "RGB 32-bit, bytes X R G B (XRGB)", 1, 0, 0},
-        {V4L2_PIX_FMT_BGRX32, "RX24", "RGB 32-bit, bytes X B G R (XBGR)", 1, 0, 0},
-        {V4L2_PIX_FMT_BGR32, "BGR4", "RGB 32-bit, bytes B G R X (old V4L2 BGR32)", 1, 0, 0},
-        {V4L2_PIX_FMT_RGB32, "RGB4", "RGB 32-bit, bytes X R G B (old V4L2 RGB32)", 1, 0, 0},
-        {V4L2_PIX_FMT_GREY, "GREY", "greyscale 8-bit (Y8)", 1, 0, 0},
+        // fourcc, name, description, aliases,
+        //   layout, planes, x/y chroma shift, luma bytes/pixel, chroma bytes/sample, Cr first,
+        //   packed order, libswscale format {format, swap Cb/Cr, rgb}, negotiation cost
+        {V4L2_PIX_FMT_YUYV, "YUYV", "YUV 4:2:2 packed, Y0 U Y1 V (YUY2)", "YUY2 YUYV422",
+         P, 1, 1, 0, 2, 0, false, kYuyv, {AV_PIX_FMT_YUYV422, false, false}, 20},
+        {V4L2_PIX_FMT_UYVY, "UYVY", "YUV 4:2:2 packed, U Y0 V Y1", "UYVY422",
+         P, 1, 1, 0, 2, 0, false, kUyvy, {AV_PIX_FMT_UYVY422, false, false}, 21},
+        {V4L2_PIX_FMT_YVYU, "YVYU", "YUV 4:2:2 packed, Y0 V Y1 U", "YVYU422",
+         P, 1, 1, 0, 2, 0, false, kYvyu, {AV_PIX_FMT_YUYV422, true, false}, 22},
+        {V4L2_PIX_FMT_NV12, "NV12", "YUV 4:2:0, Y plane + interleaved U V plane", "",
+         S, 2, 1, 1, 1, 2, false, kYuyv, {AV_PIX_FMT_NV12, false, false}, 10},
+        {V4L2_PIX_FMT_NV21, "NV21", "YUV 4:2:0, Y plane + interleaved V U plane", "",
+         S, 2, 1, 1, 1, 2, true, kYuyv, {AV_PIX_FMT_NV21, false, false}, 11},
+        {V4L2_PIX_FMT_YUV420, "YU12", "YUV 4:2:0 planar, Y U V (I420)", "I420 IYUV YUV420 YUV420P",
+         Q, 3, 1, 1, 1, 1, false, kYuyv, {AV_PIX_FMT_YUV420P, false, false}, 0},
+        {V4L2_PIX_FMT_YVU420, "YV12", "YUV 4:2:0 planar, Y V U", "YVU420",
+         Q, 3, 1, 1, 1, 1, true, kYuyv, {AV_PIX_FMT_YUV420P, true, false}, 12},
+        {V4L2_PIX_FMT_YUV422P, "422P", "YUV 4:2:2 planar, Y U V (I422)", "I422 Y42B YUV422P",
+         Q, 3, 1, 0, 1, 1, false, kYuyv, {AV_PIX_FMT_YUV422P, false, false}, 24},
+        {V4L2_PIX_FMT_RGB24, "RGB3", "RGB 24-bit, bytes R G B (RGB24)", "RGB24 RGB",
+         R, 1, 0, 0, 3, 0, false, kYuyv, {AV_PIX_FMT_RGB24, false, true}, 30},
+        {V4L2_PIX_FMT_BGR24, "BGR3", "RGB 24-bit, bytes B G R (BGR24)", "BGR24 BGR",
+         R, 1, 0, 0, 3, 0, false, kYuyv, {AV_PIX_FMT_BGR24, false, true}, 31},
+        {V4L2_PIX_FMT_XBGR32, "XR24", "RGB 32-bit, bytes B G R X (BGRX)", "BGRX BGR0 XBGR32",
+         R, 1, 0, 0, 4, 0, false, kYuyv, {AV_PIX_FMT_BGR0, false, true}, 33},
+        {V4L2_PIX_FMT_RGBX32, "XB24", "RGB 32-bit, bytes R G B X (RGBX)", "RGBX RGB0 RGBX32",
+         R, 1, 0, 0, 4, 0, false, kYuyv, {AV_PIX_FMT_RGB0, false, true}, 35},
+        {V4L2_PIX_FMT_XRGB32, "BX24", "RGB 32-bit, bytes X R G B (XRGB)", "XRGB 0RGB XRGB32",
+         R, 1, 0, 0, 4, 0, false, kYuyv, {AV_PIX_FMT_0RGB, false, true}, 32},
+        {V4L2_PIX_FMT_BGRX32, "RX24", "RGB 32-bit, bytes X B G R (XBGR)", "XBGR 0BGR BGRX32",
+         R, 1, 0, 0, 4, 0, false, kYuyv, {AV_PIX_FMT_0BGR, false, true}, 34},
+        {V4L2_PIX_FMT_BGR32, "BGR4", "RGB 32-bit, bytes B G R X (old V4L2 BGR32)", "BGR32",
+         R, 1, 0, 0, 4, 0, false, kYuyv, {AV_PIX_FMT_BGR0, false, true}, 39},
+        {V4L2_PIX_FMT_RGB32, "RGB4", "RGB 32-bit, bytes X R G B (old V4L2 RGB32)", "RGB32",
+         R, 1, 0, 0, 4, 0, false, kYuyv, {AV_PIX_FMT_0RGB, false, true}, 38},
+        {V4L2_PIX_FMT_GREY, "GREY", "greyscale 8-bit (Y8)", "GRAY GRAY8 Y8 Y800",
+         G, 1, 0, 0, 1, 0, false, kYuyv, {AV_PIX_FMT_GRAY8, false, false}, 60},
     };
+    // clang-format on
     return formats;
 }
-
-PlaneGeometry geometry(uint32_t fourcc) {
-    switch (fourcc) {
-        case V4L2_PIX_FMT_YUYV:
-        case V4L2_PIX_FMT_UYVY:
-        case V4L2_PIX_FMT_YVYU:
-            return {fourcc, 2, 0};
-        case V4L2_PIX_FMT_NV12:
-        case V4L2_PIX_FMT_NV21:
-            return {fourcc, 1, 2};
-        case V4L2_PIX_FMT_YUV420:
-        case V4L2_PIX_FMT_YVU420:
-        case V4L2_PIX_FMT_YUV422P:
-            return {fourcc, 1, 1};
-        case V4L2_PIX_FMT_RGB24:
-        case V4L2_PIX_FMT_BGR24:
-            return {fourcc, 3, 0};
-        case V4L2_PIX_FMT_GREY:
-            return {fourcc, 1, 0};
-        default:
-            return {fourcc, 4, 0};  // the 32-bit RGB family
-    }
-}
-
-struct Alias {
-    const char* text;
-    uint32_t fourcc;
-};
-
-// Names people use besides the fourcc: FFmpeg / GStreamer names and the V4L2 macro names.
-// Bare XRGB / BGRX... follow FFmpeg and GStreamer (byte order in memory); the "32"
-// suffixed ones follow the V4L2 macros, whose names do not always match the byte order.
-constexpr Alias kAliases[] = {
-    {"YUY2", V4L2_PIX_FMT_YUYV},     {"YUYV422", V4L2_PIX_FMT_YUYV},
-    {"UYVY422", V4L2_PIX_FMT_UYVY},  {"YVYU422", V4L2_PIX_FMT_YVYU},
-    {"I420", V4L2_PIX_FMT_YUV420},   {"IYUV", V4L2_PIX_FMT_YUV420},
-    {"YUV420", V4L2_PIX_FMT_YUV420}, {"YUV420P", V4L2_PIX_FMT_YUV420},
-    {"YVU420", V4L2_PIX_FMT_YVU420}, {"I422", V4L2_PIX_FMT_YUV422P},
-    {"Y42B", V4L2_PIX_FMT_YUV422P},  {"YUV422P", V4L2_PIX_FMT_YUV422P},
-    {"RGB24", V4L2_PIX_FMT_RGB24},   {"RGB", V4L2_PIX_FMT_RGB24},
-    {"BGR24", V4L2_PIX_FMT_BGR24},   {"BGR", V4L2_PIX_FMT_BGR24},
-    {"BGRX", V4L2_PIX_FMT_XBGR32},   {"BGR0", V4L2_PIX_FMT_XBGR32},
-    {"RGBX", V4L2_PIX_FMT_RGBX32},   {"RGB0", V4L2_PIX_FMT_RGBX32},
-    {"XRGB", V4L2_PIX_FMT_XRGB32},   {"0RGB", V4L2_PIX_FMT_XRGB32},
-    {"XBGR", V4L2_PIX_FMT_BGRX32},   {"0BGR", V4L2_PIX_FMT_BGRX32},
-    {"XBGR32", V4L2_PIX_FMT_XBGR32}, {"RGBX32", V4L2_PIX_FMT_RGBX32},
-    {"XRGB32", V4L2_PIX_FMT_XRGB32}, {"BGRX32", V4L2_PIX_FMT_BGRX32},
-    {"BGR32", V4L2_PIX_FMT_BGR32},   {"RGB32", V4L2_PIX_FMT_RGB32},
-    {"GRAY", V4L2_PIX_FMT_GREY},     {"GRAY8", V4L2_PIX_FMT_GREY},
-    {"Y8", V4L2_PIX_FMT_GREY},       {"Y800", V4L2_PIX_FMT_GREY},
-};
 
 }  // namespace
 
@@ -123,9 +101,14 @@ std::optional<uint32_t> parseFourcc(std::string_view text) {
             return f.fourcc;
         }
     }
-    for (const Alias& a : kAliases) {
-        if (upper == a.text) {
-            return a.fourcc;
+    for (const PixelFormatInfo& f : table()) {
+        std::string_view rest = f.aliases;
+        while (!rest.empty()) {
+            const size_t end = std::min(rest.find(' '), rest.size());
+            if (upper == rest.substr(0, end)) {
+                return f.fourcc;
+            }
+            rest.remove_prefix(std::min(end + 1, rest.size()));
         }
     }
     return std::nullopt;
@@ -159,16 +142,15 @@ std::optional<FrameLayout> packedLayout(uint32_t fourcc, int width, int height) 
         (height & ((1 << info->yChromaShift) - 1)) != 0) {
         return std::nullopt;
     }
-    const PlaneGeometry g = geometry(fourcc);
     FrameLayout layout;
     layout.planeCount = info->planes;
-    layout.strides[0] = width * g.lumaBytesPerPixel;
+    layout.strides[0] = width * info->lumaBytesPerPixel;
     size_t offset = static_cast<size_t>(layout.strides[0]) * static_cast<size_t>(height);
     const int chromaWidth = width >> info->xChromaShift;
     const int chromaHeight = height >> info->yChromaShift;
     for (int p = 1; p < info->planes; ++p) {
         const auto i = static_cast<size_t>(p);
-        layout.strides[i] = chromaWidth * g.chromaBytesPerSample;
+        layout.strides[i] = chromaWidth * info->chromaBytesPerSample;
         layout.planeOffsets[i] = offset;
         offset += static_cast<size_t>(layout.strides[i]) * static_cast<size_t>(chromaHeight);
     }

@@ -8,19 +8,68 @@
 #include <string_view>
 #include <vector>
 
+#include "frame/sws_format.hpp"
+
 namespace h265direct {
 
-// What the project knows of a raw pixel format, by V4L2 fourcc.
+// The byte order of each 2-pixel group of a packed 4:2:2 format.
+enum class Packed422Order {
+    kYuyv,  // Y0 Cb Y1 Cr
+    kUyvy,  // Cb Y0 Cr Y1
+    kYvyu,  // Y0 Cr Y1 Cb
+};
+
+// Byte offsets of Y0, Cb and Cr in a group of an order (Y1 is at Y0 + 2).
+struct Packed422Offsets {
+    int y0;
+    int cb;
+    int cr;
+};
+constexpr Packed422Offsets packed422Offsets(Packed422Order order) {
+    switch (order) {
+        case Packed422Order::kUyvy:
+            return {1, 0, 2};
+        case Packed422Order::kYvyu:
+            return {0, 3, 1};
+        case Packed422Order::kYuyv:
+            break;
+    }
+    return {0, 1, 3};
+}
+
+// How a format's samples lie, which is also how it is handled: the converter's routine for
+// it (src/convert/converter.cpp) and the way the test pattern writes it
+// (src/capture/pattern_source.cpp) are chosen by this and the row's other columns alone.
+enum class Layout {
+    kPacked422,   // one plane of 2-pixel groups in `packedOrder`: own vectorised loop
+    kSemiPlanar,  // Y plane, then one plane of interleaved chroma pairs (`crFirst`): own loop
+    kPlanar,      // Y, then two chroma planes (Cb first, or Cr with `crFirst`): own loop; 4:2:0
+                  // is handed to the encoder as it is
+    kGrey,        // one plane of full-range grey: own loop (limited-range luma, grey chroma)
+    kRgb,         // R'G'B' in any byte order: libswscale, `sws` names it
+};
+
+// Everything the project knows of a raw pixel format, by V4L2 fourcc: one row of the
+// table in pixel_format.cpp, read by every module.
 struct PixelFormatInfo {
     uint32_t fourcc;
     const char* name;  // the fourcc as text, e.g. "YUYV"
     const char* description;
-    int planes;        // planes in memory: 1 packed, 2 semi-planar, 3 planar
-    int xChromaShift;  // log2 horizontal chroma subsampling (0 for RGB / GREY)
-    int yChromaShift;  // log2 vertical chroma subsampling
+    const char* aliases;  // other names --pixel-format takes, space-separated ("" for none)
+    Layout layout;
+    int planes;                  // planes in memory: 1 packed, 2 semi-planar, 3 planar
+    int xChromaShift;            // log2 horizontal chroma subsampling (0 for RGB / GREY)
+    int yChromaShift;            // log2 vertical chroma subsampling
+    int lumaBytesPerPixel;       // plane 0: bytes per pixel (2 for packed 4:2:2)
+    int chromaBytesPerSample;    // planes 1..: bytes per chroma sample position (2 for NV)
+    bool crFirst;                // Cr before Cb (NV21, YV12; packed orders say it themselves)
+    Packed422Order packedOrder;  // kPacked422 only
+    SwsFormat sws;               // libswscale's name of it (RGB conversion, tests, benchmarks)
+    int cost;  // the camera negotiation's cost of turning it into I420: 0 = I420 itself,
+               // larger = more work (format_negotiation.hpp)
 };
 
-// Every format h265direct converts to I420 (the list shown by --help).
+// Every format h265direct converts to I420, in the order --help shows them.
 const std::vector<PixelFormatInfo>& supportedPixelFormats();
 const PixelFormatInfo* findPixelFormat(uint32_t fourcc);
 

@@ -1,50 +1,8 @@
 #include "frame/sws_format.hpp"
 
-#include <linux/videodev2.h>
-
 #include "frame/swscale_lib.hpp"
 
 namespace h265direct {
-
-std::optional<SwsFormat> swsFormatFor(uint32_t fourcc) {
-    switch (fourcc) {
-        case V4L2_PIX_FMT_YUYV:
-            return SwsFormat{AV_PIX_FMT_YUYV422, false};
-        case V4L2_PIX_FMT_UYVY:
-            return SwsFormat{AV_PIX_FMT_UYVY422, false};
-        case V4L2_PIX_FMT_YVYU:
-            return SwsFormat{AV_PIX_FMT_YUYV422, true};
-        case V4L2_PIX_FMT_NV12:
-            return SwsFormat{AV_PIX_FMT_NV12, false};
-        case V4L2_PIX_FMT_NV21:
-            return SwsFormat{AV_PIX_FMT_NV21, false};
-        case V4L2_PIX_FMT_YUV420:
-            return SwsFormat{AV_PIX_FMT_YUV420P, false};
-        case V4L2_PIX_FMT_YVU420:
-            return SwsFormat{AV_PIX_FMT_YUV420P, true};
-        case V4L2_PIX_FMT_YUV422P:
-            return SwsFormat{AV_PIX_FMT_YUV422P, false};
-        case V4L2_PIX_FMT_RGB24:
-            return SwsFormat{AV_PIX_FMT_RGB24, false, true};
-        case V4L2_PIX_FMT_BGR24:
-            return SwsFormat{AV_PIX_FMT_BGR24, false, true};
-        // The 32-bit family by byte order in memory (the padding byte is ignored).
-        case V4L2_PIX_FMT_XBGR32:
-        case V4L2_PIX_FMT_BGR32:
-            return SwsFormat{AV_PIX_FMT_BGR0, false, true};
-        case V4L2_PIX_FMT_RGBX32:
-            return SwsFormat{AV_PIX_FMT_RGB0, false, true};
-        case V4L2_PIX_FMT_XRGB32:
-        case V4L2_PIX_FMT_RGB32:
-            return SwsFormat{AV_PIX_FMT_0RGB, false, true};
-        case V4L2_PIX_FMT_BGRX32:
-            return SwsFormat{AV_PIX_FMT_0BGR, false, true};
-        case V4L2_PIX_FMT_GREY:
-            return SwsFormat{AV_PIX_FMT_GRAY8, false};
-        default:
-            return std::nullopt;
-    }
-}
 
 namespace {
 
