@@ -102,6 +102,9 @@ void packed422ToI420(const uint8_t* src, int srcStride, Packed422Order order, in
         case Packed422Order::kYvyu:
             packed422<Packed422Order::kYvyu>(src, srcStride, width, height, dst);
             break;
+        case Packed422Order::kVyuy:
+            packed422<Packed422Order::kVyuy>(src, srcStride, width, height, dst);
+            break;
     }
 }
 

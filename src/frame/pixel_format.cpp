@@ -28,6 +28,7 @@ constexpr auto R = Layout::kRgb;
 constexpr auto kYuyv = Packed422Order::kYuyv;
 constexpr auto kUyvy = Packed422Order::kUyvy;
 constexpr auto kYvyu = Packed422Order::kYvyu;
+constexpr auto kVyuy = Packed422Order::kVyuy;
 
 const std::vector<PixelFormatInfo>& table() {
     // clang-format off
@@ -41,6 +42,8 @@ const std::vector<PixelFormatInfo>& table() {
          P, 1, 1, 0, 2, 0, false, kUyvy, {AV_PIX_FMT_UYVY422, false, false}, 21},
         {V4L2_PIX_FMT_YVYU, "YVYU", "YUV 4:2:2 packed, Y0 V Y1 U", "YVYU422",
          P, 1, 1, 0, 2, 0, false, kYvyu, {AV_PIX_FMT_YUYV422, true, false}, 22},
+        {V4L2_PIX_FMT_VYUY, "VYUY", "YUV 4:2:2 packed, V Y0 U Y1", "",
+         P, 1, 1, 0, 2, 0, false, kVyuy, {AV_PIX_FMT_UYVY422, true, false}, 23},
         {V4L2_PIX_FMT_NV12, "NV12", "YUV 4:2:0, Y plane + interleaved U V plane", "",
          S, 2, 1, 1, 1, 2, false, kYuyv, {AV_PIX_FMT_NV12, false, false}, 10},
         {V4L2_PIX_FMT_NV21, "NV21", "YUV 4:2:0, Y plane + interleaved V U plane", "",

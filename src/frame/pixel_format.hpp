@@ -17,6 +17,7 @@ enum class Packed422Order {
     kYuyv,  // Y0 Cb Y1 Cr
     kUyvy,  // Cb Y0 Cr Y1
     kYvyu,  // Y0 Cr Y1 Cb
+    kVyuy,  // Cr Y0 Cb Y1
 };
 
 // Byte offsets of Y0, Cb and Cr in a group of an order (Y1 is at Y0 + 2).
@@ -31,6 +32,8 @@ constexpr Packed422Offsets packed422Offsets(Packed422Order order) {
             return {1, 0, 2};
         case Packed422Order::kYvyu:
             return {0, 3, 1};
+        case Packed422Order::kVyuy:
+            return {1, 2, 0};
         case Packed422Order::kYuyv:
             break;
     }
