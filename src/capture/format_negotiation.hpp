@@ -72,7 +72,7 @@ struct NegotiationResult {
     std::vector<std::string> notes;  // what differs from the request, and why this format
 };
 
-// True for the formats h265direct turns into I420 itself (the converter's table).
+// True for the formats h265direct turns into I420 itself (the rows of the pixel-format table).
 using CanConvert = std::function<bool(uint32_t fourcc)>;
 
 // The cost of a format canConvert takes that has no row in the pixel-format table.
