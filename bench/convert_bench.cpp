@@ -10,9 +10,9 @@
 
 #include "capture/frame_source.hpp"
 #include "convert/converter.hpp"
-#include "convert/pixel_format.hpp"
-#include "convert/sws_format.hpp"
-#include "convert/swscale_lib.hpp"
+#include "frame/pixel_format.hpp"
+#include "frame/sws_format.hpp"
+#include "frame/swscale_lib.hpp"
 
 namespace h265direct {
 namespace {
@@ -74,6 +74,7 @@ void convertFrame(benchmark::State& state, uint32_t fourcc) {
 CONVERT_BENCH(YUYV, V4L2_PIX_FMT_YUYV);
 CONVERT_BENCH(UYVY, V4L2_PIX_FMT_UYVY);
 CONVERT_BENCH(YVYU, V4L2_PIX_FMT_YVYU);
+CONVERT_BENCH(VYUY, V4L2_PIX_FMT_VYUY);
 CONVERT_BENCH(NV12, V4L2_PIX_FMT_NV12);
 CONVERT_BENCH(NV21, V4L2_PIX_FMT_NV21);
 CONVERT_BENCH(YU12, V4L2_PIX_FMT_YUV420);
@@ -92,7 +93,7 @@ void swsFlags(benchmark::State& state, uint32_t fourcc) {
     const int h = static_cast<int>(state.range(1));
     const int flags = static_cast<int>(state.range(2));
     const auto layout = packedLayout(fourcc, w, h);
-    const auto fmt = swsFormatFor(fourcc);
+    const SwsFormat* fmt = &findPixelFormat(fourcc)->sws;
     const SwsFormat i420{AV_PIX_FMT_YUV420P, false, false};
     SwsContext* ctx =
         lib.getContext(w, h, fmt->format, w, h, i420.format, flags, nullptr, nullptr, nullptr);

@@ -19,9 +19,9 @@
 
 #include "capture/frame_source.hpp"
 #include "convert/converter.hpp"
-#include "convert/pixel_format.hpp"
 #include "core/error.hpp"
 #include "core/stop_signal.hpp"
+#include "frame/pixel_format.hpp"
 
 namespace {
 

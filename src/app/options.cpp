@@ -12,7 +12,7 @@
 #include "app/camera_options.hpp"
 #include "app/cmdline.hpp"
 #include "app/net_options.hpp"
-#include "convert/pixel_format.hpp"
+#include "frame/pixel_format.hpp"
 
 namespace h265direct {
 namespace {

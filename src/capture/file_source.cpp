@@ -9,10 +9,10 @@
 #include <string>
 
 #include "capture/paced_source.hpp"
-#include "convert/pixel_format.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/unique_fd.hpp"
+#include "frame/pixel_format.hpp"
 
 namespace h265direct {
 

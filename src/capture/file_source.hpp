@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "capture/frame_source.hpp"
+#include "frame/frame.hpp"
 #include "h265direct/config.hpp"
 
 namespace h265direct {

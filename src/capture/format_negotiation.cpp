@@ -1,38 +1,17 @@
 #include "capture/format_negotiation.hpp"
 
-#include <linux/videodev2.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <set>
 
-#include "convert/pixel_format.hpp"
 #include "core/text.hpp"
+#include "frame/pixel_format.hpp"
 #include "h265direct/config.hpp"
 
 namespace h265direct {
 
 namespace {
-
-// Work to turn each format into I420, cheapest first: I420 itself needs none; semi-planar
-// 4:2:0 only de-interleaves chroma; planar YVU swaps planes through swscale; packed 4:2:2
-// unpacks and halves chroma vertically; RGB needs a colour-space matrix per pixel; grey
-// loses the colour the camera may have.
-struct CostEntry {
-    uint32_t fourcc;
-    int cost;
-};
-constexpr CostEntry kCosts[] = {
-    {V4L2_PIX_FMT_YUV420, 0},  {V4L2_PIX_FMT_NV12, 10},   {V4L2_PIX_FMT_NV21, 11},
-    {V4L2_PIX_FMT_YVU420, 12}, {V4L2_PIX_FMT_YUYV, 20},   {V4L2_PIX_FMT_UYVY, 21},
-    {V4L2_PIX_FMT_YVYU, 22},   {V4L2_PIX_FMT_VYUY, 23},   {V4L2_PIX_FMT_YUV422P, 24},
-    {V4L2_PIX_FMT_NV16, 25},   {V4L2_PIX_FMT_NV61, 26},   {V4L2_PIX_FMT_RGB24, 30},
-    {V4L2_PIX_FMT_BGR24, 31},  {V4L2_PIX_FMT_XRGB32, 32}, {V4L2_PIX_FMT_XBGR32, 33},
-    {V4L2_PIX_FMT_BGRX32, 34}, {V4L2_PIX_FMT_RGBX32, 35}, {V4L2_PIX_FMT_ARGB32, 36},
-    {V4L2_PIX_FMT_ABGR32, 37}, {V4L2_PIX_FMT_RGB32, 38},  {V4L2_PIX_FMT_BGR32, 39},
-    {V4L2_PIX_FMT_RGB565, 40}, {V4L2_PIX_FMT_GREY, 60},
-};
 
 int64_t gcd64(int64_t a, int64_t b) {
     return b == 0 ? a : gcd64(b, a % b);
@@ -119,12 +98,8 @@ std::optional<int> conversionCost(uint32_t fourcc, const CanConvert& canConvert)
     if (!canConvert(fourcc)) {
         return std::nullopt;
     }
-    for (const CostEntry& e : kCosts) {
-        if (e.fourcc == fourcc) {
-            return e.cost;
-        }
-    }
-    return kUnrankedConversionCost;
+    const PixelFormatInfo* f = findPixelFormat(fourcc);
+    return f != nullptr ? f->cost : kUnrankedConversionCost;
 }
 
 std::optional<FrameRate> pickRate(const RateCaps& caps, FrameRate wanted) {

@@ -72,14 +72,14 @@ struct NegotiationResult {
     std::vector<std::string> notes;  // what differs from the request, and why this format
 };
 
-// True for the formats h265direct turns into I420 itself (the converter's table).
+// True for the formats h265direct turns into I420 itself (the rows of the pixel-format table).
 using CanConvert = std::function<bool(uint32_t fourcc)>;
 
-// The cost of a format the converter takes but the cost order does not name.
+// The cost of a format canConvert takes that has no row in the pixel-format table.
 inline constexpr int kUnrankedConversionCost = 50;
 
-// How costly a native format is to turn into I420: 0 = I420 itself, larger = more work;
-// nullopt for formats the converter cannot take.
+// How costly a native format is to turn into I420 (the pixel-format table's cost column):
+// 0 = I420 itself, larger = more work; nullopt for formats canConvert refuses.
 std::optional<int> conversionCost(uint32_t fourcc, const CanConvert& canConvert);
 
 // Picks the format, size and rate. Rules (see docs/camera.md):

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "capture/frame_source.hpp"
-#include "convert/pixel_format.hpp"
 #include "core/unique_fd.hpp"
+#include "frame/frame.hpp"
+#include "frame/pixel_format.hpp"
 
 namespace h265direct {
 

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "capture/paced_source.hpp"
-#include "convert/pixel_format.hpp"
-#include "convert/sws_format.hpp"
-#include "convert/swscale_lib.hpp"
 #include "core/error.hpp"
+#include "frame/pixel_format.hpp"
+#include "frame/sws_format.hpp"
+#include "frame/swscale_lib.hpp"
 
 namespace h265direct {
 
@@ -85,61 +85,54 @@ struct Texture {
 // Y'CbCr and grey layouts written directly. Chroma is point-sampled (the top-left sample
 // of each 2x1 or 2x2 block), so uniform areas keep exactly their colour and colour cells
 // cut from a texture are exact.
-bool packYuv(const Yuv444& pic, uint32_t fourcc, Texture& t) {
+bool packYuv(const Yuv444& pic, const PixelFormatInfo& f, Texture& t) {
     const int w = pic.width;
     const int h = pic.height;
     auto at = [&](const std::vector<uint8_t>& plane, int x, int y) {
         return plane[size_t(y) * size_t(w) + size_t(x)];
     };
-    switch (fourcc) {
-        case V4L2_PIX_FMT_YUYV:
-        case V4L2_PIX_FMT_UYVY:
-        case V4L2_PIX_FMT_YVYU: {
+    switch (f.layout) {
+        case Layout::kPacked422: {
             // Byte offsets of Y0, Cb, Cr in each group of two pixels; Y1 is at Y0 + 2.
-            const int y0 = fourcc == V4L2_PIX_FMT_UYVY ? 1 : 0;
-            const int cb = fourcc == V4L2_PIX_FMT_YUYV ? 1 : fourcc == V4L2_PIX_FMT_UYVY ? 0 : 3;
-            const int cr = fourcc == V4L2_PIX_FMT_YUYV ? 3 : fourcc == V4L2_PIX_FMT_UYVY ? 2 : 1;
+            const Packed422Offsets k = packed422Offsets(f.packedOrder);
             for (int y = 0; y < h; ++y) {
                 uint8_t* out = t.line(0, y);
                 for (int x = 0; x < w; x += 2) {
                     uint8_t* g = out + 2 * x;
-                    g[y0] = at(pic.y, x, y);
-                    g[y0 + 2] = at(pic.y, x + 1, y);
-                    g[cb] = at(pic.u, x, y);
-                    g[cr] = at(pic.v, x, y);
+                    g[k.y0] = at(pic.y, x, y);
+                    g[k.y0 + 2] = at(pic.y, x + 1, y);
+                    g[k.cb] = at(pic.u, x, y);
+                    g[k.cr] = at(pic.v, x, y);
                 }
             }
             return true;
         }
-        case V4L2_PIX_FMT_NV12:
-        case V4L2_PIX_FMT_NV21:
-        case V4L2_PIX_FMT_YUV420:
-        case V4L2_PIX_FMT_YVU420:
-        case V4L2_PIX_FMT_YUV422P: {
+        case Layout::kSemiPlanar:
+        case Layout::kPlanar: {
             for (int y = 0; y < h; ++y) {
                 std::memcpy(t.line(0, y), &pic.y[size_t(y) * size_t(w)], size_t(w));
             }
-            const bool semi = fourcc == V4L2_PIX_FMT_NV12 || fourcc == V4L2_PIX_FMT_NV21;
-            const bool crFirst = fourcc == V4L2_PIX_FMT_NV21 || fourcc == V4L2_PIX_FMT_YVU420;
-            const int ys = fourcc == V4L2_PIX_FMT_YUV422P ? 1 : 2;
-            const std::vector<uint8_t>& first = crFirst ? pic.v : pic.u;
-            const std::vector<uint8_t>& second = crFirst ? pic.u : pic.v;
+            const bool semi = f.layout == Layout::kSemiPlanar;
+            const int xs = 1 << f.xChromaShift;
+            const int ys = 1 << f.yChromaShift;
+            const std::vector<uint8_t>& first = f.crFirst ? pic.v : pic.u;
+            const std::vector<uint8_t>& second = f.crFirst ? pic.u : pic.v;
             for (int cy = 0; cy < h / ys; ++cy) {
                 uint8_t* a = t.line(1, cy);
                 uint8_t* b = semi ? nullptr : t.line(2, cy);
-                for (int cx = 0; cx < w / 2; ++cx) {
+                for (int cx = 0; cx < w / xs; ++cx) {
                     if (semi) {
-                        a[2 * cx] = at(first, 2 * cx, cy * ys);
-                        a[2 * cx + 1] = at(second, 2 * cx, cy * ys);
+                        a[2 * cx] = at(first, xs * cx, cy * ys);
+                        a[2 * cx + 1] = at(second, xs * cx, cy * ys);
                     } else {
-                        a[cx] = at(first, 2 * cx, cy * ys);
-                        b[cx] = at(second, 2 * cx, cy * ys);
+                        a[cx] = at(first, xs * cx, cy * ys);
+                        b[cx] = at(second, xs * cx, cy * ys);
                     }
                 }
             }
             return true;
         }
-        case V4L2_PIX_FMT_GREY:
+        case Layout::kGrey:
             // Limited-range luma back to the full range grey cameras give.
             for (int y = 0; y < h; ++y) {
                 uint8_t* out = t.line(0, y);
@@ -148,9 +141,10 @@ bool packYuv(const Yuv444& pic, uint32_t fourcc, Texture& t) {
                 }
             }
             return true;
-        default:
-            return false;
+        case Layout::kRgb:
+            break;
     }
+    return false;
 }
 
 Texture makeTexture(const Yuv444& pic, uint32_t fourcc) {
@@ -159,15 +153,16 @@ Texture makeTexture(const Yuv444& pic, uint32_t fourcc) {
     t.height = pic.height;
     t.layout = *packedLayout(fourcc, pic.width, pic.height);
     t.data.resize(t.layout.frameBytes);
-    if (packYuv(pic, fourcc, t)) {
-        return t;
-    }
-    // RGB: libswscale, with point sampling like the loops above.
-    const std::optional<SwsFormat> dst = swsFormatFor(fourcc);
-    if (!dst) {
+    const PixelFormatInfo* f = findPixelFormat(fourcc);
+    if (f == nullptr) {
         throw StartupError(kExitUsage,
                            "the test pattern cannot be made in " + fourccToString(fourcc));
     }
+    if (packYuv(pic, *f, t)) {
+        return t;
+    }
+    // RGB: libswscale, with point sampling like the loops above.
+    const SwsFormat* dst = &f->sws;
     const SwscaleLib& lib = swscaleLib(("a test pattern in " + fourccToString(fourcc)).c_str());
     const SwsFormat src{AV_PIX_FMT_YUV444P, false, false};
     SwsContext* ctx = lib.getContext(pic.width, pic.height, src.format, pic.width, pic.height,

@@ -15,11 +15,11 @@
 #include "capture/v4l2_controls.hpp"
 #include "capture/v4l2_device.hpp"
 #include "capture/v4l2_frame_layout.hpp"
-#include "convert/pixel_format.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/text.hpp"
+#include "frame/pixel_format.hpp"
 
 namespace h265direct {
 

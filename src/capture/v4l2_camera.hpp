@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "capture/frame_source.hpp"
+#include "frame/frame.hpp"
 #include "h265direct/config.hpp"
 
 namespace h265direct {

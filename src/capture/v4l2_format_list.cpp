@@ -5,9 +5,9 @@
 #include "capture/format_negotiation.hpp"
 #include "capture/v4l2_camera.hpp"
 #include "capture/v4l2_device.hpp"
-#include "convert/pixel_format.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "frame/pixel_format.hpp"
 
 namespace h265direct {
 

@@ -1,18 +1,16 @@
 #include "convert/converter.hpp"
 
-#include <linux/videodev2.h>
-
 #include <algorithm>
 #include <array>
 #include <string>
 
-#include "convert/pixel_format.hpp"
-#include "convert/sws_format.hpp"
-#include "convert/swscale_lib.hpp"
 #include "convert/yuv_convert.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/text.hpp"
+#include "frame/pixel_format.hpp"
+#include "frame/sws_format.hpp"
+#include "frame/swscale_lib.hpp"
 
 namespace h265direct {
 
@@ -34,15 +32,6 @@ int swsFlagsFor(AVPixelFormat format) {
     return format == AV_PIX_FMT_BGR24 ? kSwsFlags | SWS_ACCURATE_RND : kSwsFlags;
 }
 
-// How a format is turned into I420.
-enum class Method {
-    kPacked422,   // YUYV, UYVY, YVYU
-    kSemiPlanar,  // NV12, NV21
-    kPlanar,      // YU12, YV12 (copied when asked; the engine passes them through), 422P
-    kGrey,        // GREY
-    kSwscale,     // the RGB family
-};
-
 std::string supportedList() {
     std::string list;
     for (const PixelFormatInfo& f : supportedPixelFormats()) {
@@ -55,9 +44,7 @@ std::string supportedList() {
 
 struct Converter::Impl {
     FrameFormat format;
-    SwsFormat sws;
-    Method method = Method::kSwscale;
-    Packed422Order order = Packed422Order::kYuyv;
+    const PixelFormatInfo* info = nullptr;
     int planeCount = 0;
     std::array<int, 3> rows{};      // lines of each plane
     std::array<int, 3> rowBytes{};  // bytes of one line of each plane, without padding
@@ -76,8 +63,7 @@ Converter::Converter(const FrameFormat& in) : impl_(std::make_unique<Impl>()) {
     Impl& m = *impl_;
     const std::string name = fourccToString(in.fourcc);
     const PixelFormatInfo* info = findPixelFormat(in.fourcc);
-    const std::optional<SwsFormat> sws = swsFormatFor(in.fourcc);
-    if (info == nullptr || !sws) {
+    if (info == nullptr) {
         throw StartupError(kExitUsage, "unsupported pixel format " + name +
                                            " (supported: " + supportedList() + ")");
     }
@@ -92,7 +78,7 @@ Converter::Converter(const FrameFormat& in) : impl_(std::make_unique<Impl>()) {
                                             "and height");
     }
     m.format = in;
-    m.sws = *sws;
+    m.info = info;
     m.planeCount = layout->planeCount;
     for (int p = 0; p < m.planeCount; ++p) {
         const auto i = static_cast<size_t>(p);
@@ -107,49 +93,22 @@ Converter::Converter(const FrameFormat& in) : impl_(std::make_unique<Impl>()) {
                                                 " bytes is shorter than its pixels");
         }
     }
-    // x265 copies its input picture line by line with any stride, so I420 (or YV12, planes
-    // swapped) from the source is handed over as it is.
-    passThrough_ = in.fourcc == V4L2_PIX_FMT_YUV420 || in.fourcc == V4L2_PIX_FMT_YVU420;
-
-    switch (in.fourcc) {
-        case V4L2_PIX_FMT_YUYV:
-            m.method = Method::kPacked422;
-            m.order = Packed422Order::kYuyv;
-            return;
-        case V4L2_PIX_FMT_UYVY:
-            m.method = Method::kPacked422;
-            m.order = Packed422Order::kUyvy;
-            return;
-        case V4L2_PIX_FMT_YVYU:
-            m.method = Method::kPacked422;
-            m.order = Packed422Order::kYvyu;
-            return;
-        case V4L2_PIX_FMT_NV12:
-        case V4L2_PIX_FMT_NV21:
-            m.method = Method::kSemiPlanar;
-            return;
-        case V4L2_PIX_FMT_YUV420:
-        case V4L2_PIX_FMT_YVU420:
-        case V4L2_PIX_FMT_YUV422P:
-            m.method = Method::kPlanar;
-            return;
-        case V4L2_PIX_FMT_GREY:
-            m.method = Method::kGrey;
-            return;
-        default:
-            break;
+    // x265 copies its input picture line by line with any stride, so planar 4:2:0 from the
+    // source (I420, or YV12 with its chroma planes swapped) is handed over as it is.
+    passThrough_ = info->layout == Layout::kPlanar && info->yChromaShift == 1;
+    if (info->layout != Layout::kRgb) {
+        return;  // our own loops
     }
-    m.method = Method::kSwscale;
     m.lib = &swscaleLib(("converting " + name).c_str());
     const SwsFormat i420{AV_PIX_FMT_YUV420P, false, false};
     m.context =
-        m.lib->getContext(in.width, in.height, m.sws.format, in.width, in.height, i420.format,
-                          swsFlagsFor(m.sws.format), nullptr, nullptr, nullptr);
+        m.lib->getContext(in.width, in.height, info->sws.format, in.width, in.height, i420.format,
+                          swsFlagsFor(info->sws.format), nullptr, nullptr, nullptr);
     if (m.context == nullptr) {
         throw StartupError(kExitFormat,
                            "libswscale cannot convert " + name + " " + size + " to I420");
     }
-    if (!setColourDetails(*m.lib, m.context, m.sws, i420)) {
+    if (!setColourDetails(*m.lib, m.context, info->sws, i420)) {
         LOG_DEBUG("convert", "swscale kept its default colour settings for %s", name.c_str());
     }
 }
@@ -157,8 +116,8 @@ Converter::Converter(const FrameFormat& in) : impl_(std::make_unique<Impl>()) {
 Converter::~Converter() = default;
 
 I420Planes Converter::passThroughPlanes(const FrameView& src) const {
-    const size_t u = impl_->sws.swapChroma ? 2 : 1;
-    const size_t v = impl_->sws.swapChroma ? 1 : 2;
+    const size_t u = impl_->info->crFirst ? 2 : 1;
+    const size_t v = impl_->info->crFirst ? 1 : 2;
     I420Planes out;
     // x265 only reads its input picture; its API just lacks const.
     out.y = const_cast<uint8_t*>(src.planes[0]);
@@ -199,25 +158,25 @@ Status Converter::convert(const FrameView& src, const I420Planes& dst) {
     }
     const int w = m.format.width;
     const int h = m.format.height;
-    switch (m.method) {
-        case Method::kPacked422:
-            packed422ToI420(planes[0], strides[0], m.order, w, h, dst);
+    const PixelFormatInfo& f = *m.info;
+    switch (f.layout) {
+        case Layout::kPacked422:
+            packed422ToI420(planes[0], strides[0], f.packedOrder, w, h, dst);
             return Status::Ok;
-        case Method::kSemiPlanar:
-            semiPlanar420ToI420(planes[0], strides[0], planes[1], strides[1],
-                                m.format.fourcc == V4L2_PIX_FMT_NV21, w, h, dst);
+        case Layout::kSemiPlanar:
+            semiPlanar420ToI420(planes[0], strides[0], planes[1], strides[1], f.crFirst, w, h, dst);
             return Status::Ok;
-        case Method::kPlanar: {
-            const int cb = m.sws.swapChroma ? 2 : 1;
-            const int cr = m.sws.swapChroma ? 1 : 2;
+        case Layout::kPlanar: {
+            const int cb = f.crFirst ? 2 : 1;
+            const int cr = f.crFirst ? 1 : 2;
             planarToI420(planes[0], strides[0], planes[cb], strides[cb], planes[cr], strides[cr],
-                         m.format.fourcc == V4L2_PIX_FMT_YUV422P, w, h, dst);
+                         f.yChromaShift == 0, w, h, dst);
             return Status::Ok;
         }
-        case Method::kGrey:
+        case Layout::kGrey:
             greyToI420(planes[0], strides[0], w, h, dst);
             return Status::Ok;
-        case Method::kSwscale:
+        case Layout::kRgb:
             break;
     }
     uint8_t* out[4] = {dst.y, dst.u, dst.v, nullptr};

@@ -3,9 +3,9 @@
 #include <cstdint>
 #include <memory>
 
-#include "capture/frame_source.hpp"
-#include "convert/i420.hpp"
 #include "core/status.hpp"
+#include "frame/frame.hpp"
+#include "frame/i420.hpp"
 
 namespace h265direct {
 

@@ -51,14 +51,15 @@ void packedLinePair(const uint8_t* __restrict a, const uint8_t* __restrict b,
     }
 }
 
-template <int Y0, int Cb, int Cr>
+template <Packed422Order Order>
 void packed422(const uint8_t* src, int srcStride, int width, int height, const I420Planes& d) {
+    constexpr Packed422Offsets k = packed422Offsets(Order);
     const int groups = width / 2;
     for (int r = 0; r < height; r += 2) {
-        packedLinePair<Y0, Cb, Cr>(line(src, srcStride, r), line(src, srcStride, r + 1),
-                                   line(d.y, d.strideY, r), line(d.y, d.strideY, r + 1),
-                                   line(d.u, d.strideU, r / 2), line(d.v, d.strideV, r / 2),
-                                   groups);
+        packedLinePair<k.y0, k.cb, k.cr>(line(src, srcStride, r), line(src, srcStride, r + 1),
+                                         line(d.y, d.strideY, r), line(d.y, d.strideY, r + 1),
+                                         line(d.u, d.strideU, r / 2), line(d.v, d.strideV, r / 2),
+                                         groups);
     }
 }
 
@@ -93,13 +94,16 @@ void packed422ToI420(const uint8_t* src, int srcStride, Packed422Order order, in
     // Byte offsets of Y0, Cb and Cr fixed at compile time for each order.
     switch (order) {
         case Packed422Order::kYuyv:
-            packed422<0, 1, 3>(src, srcStride, width, height, dst);
+            packed422<Packed422Order::kYuyv>(src, srcStride, width, height, dst);
             break;
         case Packed422Order::kUyvy:
-            packed422<1, 0, 2>(src, srcStride, width, height, dst);
+            packed422<Packed422Order::kUyvy>(src, srcStride, width, height, dst);
             break;
         case Packed422Order::kYvyu:
-            packed422<0, 3, 1>(src, srcStride, width, height, dst);
+            packed422<Packed422Order::kYvyu>(src, srcStride, width, height, dst);
+            break;
+        case Packed422Order::kVyuy:
+            packed422<Packed422Order::kVyuy>(src, srcStride, width, height, dst);
             break;
     }
 }

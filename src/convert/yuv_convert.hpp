@@ -2,7 +2,8 @@
 
 #include <cstdint>
 
-#include "convert/i420.hpp"
+#include "frame/i420.hpp"
+#include "frame/pixel_format.hpp"
 
 namespace h265direct {
 
@@ -12,13 +13,7 @@ namespace h265direct {
 // of a pair are averaged (rounding half up, as libswscale's x86 code does). Width and
 // height must be even; strides are in bytes and may include padding.
 
-// The byte order of each 2-pixel group of a packed 4:2:2 format.
-enum class Packed422Order {
-    kYuyv,  // Y0 Cb Y1 Cr
-    kUyvy,  // Cb Y0 Cr Y1
-    kYvyu,  // Y0 Cr Y1 Cb
-};
-
+// Packed 4:2:2 in the byte order the pixel-format table gives (Packed422Order).
 void packed422ToI420(const uint8_t* src, int srcStride, Packed422Order order, int width, int height,
                      const I420Planes& dst);
 

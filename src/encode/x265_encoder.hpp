@@ -6,8 +6,8 @@
 #include <span>
 #include <string>
 
-#include "convert/converter.hpp"
 #include "core/status.hpp"
+#include "frame/i420.hpp"
 #include "h265direct/config.hpp"
 
 namespace h265direct {

@@ -9,11 +9,11 @@
 #include <thread>
 #include <vector>
 
-#include "capture/frame_source.hpp"
 #include "convert/converter.hpp"
 #include "core/status.hpp"
 #include "core/stop_signal.hpp"
 #include "core/unique_fd.hpp"
+#include "frame/frame.hpp"
 #include "h265direct/stats.hpp"
 
 namespace h265direct {

@@ -15,7 +15,6 @@
 
 #include "capture/frame_source.hpp"
 #include "convert/converter.hpp"
-#include "convert/pixel_format.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -26,6 +25,7 @@
 #include "engine/convert_ahead.hpp"
 #include "engine/frame_stats.hpp"
 #include "engine/output_sinks.hpp"
+#include "frame/pixel_format.hpp"
 #include "h265direct/annexb.hpp"
 #include "net/net_sinks.hpp"
 

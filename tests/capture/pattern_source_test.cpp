@@ -11,10 +11,10 @@
 #include "capture/frame_source.hpp"
 #include "capture/pattern_source.hpp"
 #include "convert/converter.hpp"
-#include "convert/pixel_format.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/stop_signal.hpp"
+#include "frame/pixel_format.hpp"
 
 namespace h265direct {
 namespace {
@@ -162,6 +162,28 @@ std::vector<uint32_t> allFormats() {
 
 INSTANTIATE_TEST_SUITE_P(All, PatternFormats, ::testing::ValuesIn(allFormats()),
                          [](const auto& p) { return fourccToString(p.param); });
+
+// VYUY is UYVY with Cb and Cr exchanged: the same picture, byte for byte but those two.
+TEST(PatternSource, VyuyIsUyvyWithChromaExchanged) {
+    StopSignal stop;
+    auto uyvy = openSource(patternConfig(96, 64, V4L2_PIX_FMT_UYVY));
+    auto vyuy = openSource(patternConfig(96, 64, V4L2_PIX_FMT_VYUY));
+    for (int i = 0; i < 2; ++i) {
+        FrameLease a, b;
+        ASSERT_EQ(uyvy->next(a, stop), Status::Ok);
+        ASSERT_EQ(vyuy->next(b, stop), Status::Ok);
+        ASSERT_EQ(a.view().bytes, size_t{96} * 64 * 2);
+        ASSERT_EQ(b.view().bytes, a.view().bytes);
+        const uint8_t* u = a.view().planes[0];
+        const uint8_t* v = b.view().planes[0];
+        int wrong = 0;
+        for (size_t g = 0; g < a.view().bytes; g += 4) {
+            wrong += v[g] != u[g + 2] || v[g + 1] != u[g + 1] || v[g + 2] != u[g] ||
+                     v[g + 3] != u[g + 3];
+        }
+        EXPECT_EQ(wrong, 0) << "frame " << i;
+    }
+}
 
 TEST(PatternSource, SmallAndOddShapedFramesWork) {
     StopSignal stop;

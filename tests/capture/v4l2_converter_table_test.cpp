@@ -6,7 +6,7 @@
 
 #include "capture/format_negotiation.hpp"
 #include "capture/v4l2_format_recording.hpp"
-#include "convert/pixel_format.hpp"
+#include "frame/pixel_format.hpp"
 
 namespace h265direct {
 namespace {
@@ -45,6 +45,34 @@ TEST(V4l2ConverterTable, VividChoicesWithTheRealTable) {
     const auto r2 = negotiateFormat(no420, req, converterTakes);
     ASSERT_TRUE(r2.ok) << r2.error;
     EXPECT_EQ(r2.fourcc, V4L2_PIX_FMT_YUYV);
+}
+
+// VYUY, which vivid offers, is taken: asked for by name, and chosen on its own when the
+// cheaper Y'CbCr formats are gone (before RGB and grey).
+TEST(V4l2ConverterTable, VividVyuyIsUsable) {
+    const auto formats = test::loadFormatListing("v4l2_vivid_formats.txt");
+    NegotiationRequest req;
+    req.width = 320;
+    req.height = 180;
+    req.rate = FrameRate{15, 1};
+    req.fourcc = V4L2_PIX_FMT_VYUY;
+    const auto forced = negotiateFormat(formats, req, converterTakes);
+    ASSERT_TRUE(forced.ok) << forced.error;
+    EXPECT_EQ(forced.fourcc, V4L2_PIX_FMT_VYUY);
+    EXPECT_EQ(forced.rate.fps(), 15.0);
+
+    std::vector<CameraFormatDesc> rest;
+    for (const auto& f : formats) {
+        const PixelFormatInfo* info = findPixelFormat(f.fourcc);
+        if (f.fourcc == V4L2_PIX_FMT_VYUY || info == nullptr || info->layout == Layout::kRgb ||
+            info->layout == Layout::kGrey) {
+            rest.push_back(f);
+        }
+    }
+    req.fourcc = 0;
+    const auto chosen = negotiateFormat(rest, req, converterTakes);
+    ASSERT_TRUE(chosen.ok) << chosen.error;
+    EXPECT_EQ(chosen.fourcc, V4L2_PIX_FMT_VYUY);
 }
 
 }  // namespace

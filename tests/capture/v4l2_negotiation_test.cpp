@@ -7,7 +7,7 @@
 
 #include "capture/format_negotiation.hpp"
 #include "capture/v4l2_format_recording.hpp"
-#include "convert/pixel_format.hpp"
+#include "frame/pixel_format.hpp"
 #include "h265direct/config.hpp"
 
 namespace h265direct {
@@ -15,7 +15,7 @@ namespace {
 
 using test::loadFormatListing;
 
-// The converter's formats (src/convert/pixel_format.cpp), spelled out so that these tests
+// The converter's formats (src/frame/pixel_format.cpp), spelled out so that these tests
 // pin the negotiation rules on their own.
 bool convertible(uint32_t fourcc) {
     static const std::set<uint32_t> kFormats = {

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "common/test_util.hpp"
-#include "convert/pixel_format.hpp"
 #include "core/error.hpp"
+#include "frame/pixel_format.hpp"
 
 namespace h265direct {
 namespace {
@@ -129,6 +129,9 @@ std::vector<uint8_t> pack(uint32_t fourcc, const std::vector<Rgb>& rgb, const Yu
         case V4L2_PIX_FMT_YVYU:
             packed422(0, 3, 1);
             break;
+        case V4L2_PIX_FMT_VYUY:
+            packed422(1, 2, 0);
+            break;
         case V4L2_PIX_FMT_NV12:
             append(yuv.y);
             interleave(u420, v420);
@@ -200,6 +203,8 @@ FfmpegInput ffmpegInput(uint32_t fourcc) {
             return {"uyvy422", nullptr};
         case V4L2_PIX_FMT_YVYU:
             return {"yvyu422", nullptr};
+        case V4L2_PIX_FMT_VYUY:
+            return {"uyvy422", "shuffleplanes=0:2:1"};  // FFmpeg has no VYUY
         case V4L2_PIX_FMT_NV12:
             return {"nv12", nullptr};
         case V4L2_PIX_FMT_NV21:

@@ -8,7 +8,7 @@
 
 #include "capture/frame_source.hpp"
 #include "convert/converter.hpp"
-#include "convert/pixel_format.hpp"
+#include "frame/pixel_format.hpp"
 
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define H265D_COUNT_ALLOCATIONS 1

@@ -105,7 +105,8 @@ TEST_P(Packed422, LumaCopiedChromaOfEachLinePairAveraged) {
 INSTANTIATE_TEST_SUITE_P(All, Packed422,
                          ::testing::Values(PackedCase{Packed422Order::kYuyv, 0, 1, 3, "YUYV"},
                                            PackedCase{Packed422Order::kUyvy, 1, 0, 2, "UYVY"},
-                                           PackedCase{Packed422Order::kYvyu, 0, 3, 1, "YVYU"}),
+                                           PackedCase{Packed422Order::kYvyu, 0, 3, 1, "YVYU"},
+                                           PackedCase{Packed422Order::kVyuy, 1, 2, 0, "VYUY"}),
                          [](const auto& p) { return std::string(p.param.name); });
 
 TEST(YuvConvert, AverageRoundsHalfUp) {

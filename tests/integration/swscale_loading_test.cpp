@@ -8,7 +8,7 @@
 #include <string>
 
 #include "common/test_util.hpp"
-#include "convert/swscale_lib.hpp"
+#include "frame/swscale_lib.hpp"
 
 using namespace h265direct::test;
 

@@ -15,10 +15,10 @@
 #include <string>
 
 #include "capture/v4l2_camera.hpp"
-#include "convert/pixel_format.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/stop_signal.hpp"
+#include "frame/pixel_format.hpp"
 
 using namespace h265direct;
 

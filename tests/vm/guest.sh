@@ -52,7 +52,7 @@ log "start at $(now) s"
 run list_formats "$BIN" -d $DEV --list-formats
 
 # Every common camera format end to end, at a small size (software emulation is slow).
-for f in YUYV UYVY NV12 YU12 RGB3; do
+for f in YUYV UYVY VYUY NV12 YU12 RGB3; do
     run fmt_$f "$BIN" -d $DEV --pixel-format $f $SMALL -r 15 --frames 12 -o $OUT/fmt_$f.h265
 done
 
@@ -63,9 +63,12 @@ v4l2 --set-fmt-video=width=320,height=180,pixelformat=YUYV --set-parm=15 \
     --stream-mmap --stream-count=3 --stream-to=$OUT/still_ref.yuyv > /dev/null 2>&1
 run still "$BIN" -d $DEV --pixel-format YUYV $SMALL -r 15 --frames 8 -b 3000 \
     -o $OUT/still.h265
+# The same picture captured as VYUY (chroma bytes in the other order) must decode to it too.
+run still_vyuy "$BIN" -d $DEV --pixel-format VYUY $SMALL -r 15 --frames 8 -b 3000 \
+    -o $OUT/still_vyuy.h265
 
 # Frames from h265direct's camera source, raw, against v4l2-ctl's in the same formats.
-for f in YUYV UYVY NV12 YU12 RGB3; do
+for f in YUYV UYVY VYUY NV12 YU12 RGB3; do
     v4l2 --set-fmt-video=width=320,height=180,pixelformat=$f --set-parm=15 \
         --stream-mmap --stream-count=2 --stream-to=$OUT/raw_ref_$f.raw > /dev/null 2>&1
     run raw_$f "$PROBE" $DEV $f 320x180 15 2 $OUT/raw_$f.raw

@@ -1,4 +1,4 @@
-#include "convert/swscale_lib.hpp"
+#include "frame/swscale_lib.hpp"
 
 #include <dlfcn.h>
 

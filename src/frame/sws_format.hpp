@@ -1,8 +1,5 @@
 #pragma once
 
-#include <cstdint>
-#include <optional>
-
 extern "C" {
 #include <libavutil/pixfmt.h>
 }
@@ -13,7 +10,7 @@ namespace h265direct {
 
 struct SwscaleLib;
 
-// How libswscale names a V4L2 format.
+// How libswscale names a V4L2 format (the `sws` column of the pixel-format table).
 struct SwsFormat {
     AVPixelFormat format = AV_PIX_FMT_NONE;
     // The format is `format` with Cb and Cr exchanged (YV12 = I420, YVYU = YUYV): use
@@ -21,8 +18,6 @@ struct SwsFormat {
     bool swapChroma = false;
     bool rgb = false;  // R'G'B' (full range); otherwise Y'CbCr or grey
 };
-
-std::optional<SwsFormat> swsFormatFor(uint32_t fourcc);
 
 // Sets the colour conversion of a context between src and dst formats: Y'CbCr is BT.601
 // limited range, RGB and grey full range (see the .cpp for why). Returns false when

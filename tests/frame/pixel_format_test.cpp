@@ -1,4 +1,4 @@
-#include "convert/pixel_format.hpp"
+#include "frame/pixel_format.hpp"
 
 #include <gtest/gtest.h>
 #include <linux/videodev2.h>
@@ -18,11 +18,11 @@ TEST(PixelFormat, TableListsEveryFormatOnce) {
         EXPECT_EQ(parseFourcc(f.name), f.fourcc);
     }
     for (uint32_t fourcc :
-         {V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_UYVY, V4L2_PIX_FMT_YVYU, V4L2_PIX_FMT_NV12,
-          V4L2_PIX_FMT_NV21, V4L2_PIX_FMT_YUV420, V4L2_PIX_FMT_YVU420, V4L2_PIX_FMT_YUV422P,
-          V4L2_PIX_FMT_RGB24, V4L2_PIX_FMT_BGR24, V4L2_PIX_FMT_XRGB32, V4L2_PIX_FMT_XBGR32,
-          V4L2_PIX_FMT_BGRX32, V4L2_PIX_FMT_RGBX32, V4L2_PIX_FMT_RGB32, V4L2_PIX_FMT_BGR32,
-          V4L2_PIX_FMT_GREY}) {
+         {V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_UYVY, V4L2_PIX_FMT_YVYU, V4L2_PIX_FMT_VYUY,
+          V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_NV21, V4L2_PIX_FMT_YUV420, V4L2_PIX_FMT_YVU420,
+          V4L2_PIX_FMT_YUV422P, V4L2_PIX_FMT_RGB24, V4L2_PIX_FMT_BGR24, V4L2_PIX_FMT_XRGB32,
+          V4L2_PIX_FMT_XBGR32, V4L2_PIX_FMT_BGRX32, V4L2_PIX_FMT_RGBX32, V4L2_PIX_FMT_RGB32,
+          V4L2_PIX_FMT_BGR32, V4L2_PIX_FMT_GREY}) {
         EXPECT_NE(findPixelFormat(fourcc), nullptr) << fourccToString(fourcc);
     }
     EXPECT_EQ(findPixelFormat(V4L2_PIX_FMT_MJPEG), nullptr);
@@ -35,6 +35,7 @@ TEST(PixelFormat, ParsesCaseInsensitivelyAndAliases) {
     EXPECT_EQ(parseFourcc("YuY2"), V4L2_PIX_FMT_YUYV);
     EXPECT_EQ(parseFourcc("uyvy"), V4L2_PIX_FMT_UYVY);
     EXPECT_EQ(parseFourcc("yvyu"), V4L2_PIX_FMT_YVYU);
+    EXPECT_EQ(parseFourcc("vyuy"), V4L2_PIX_FMT_VYUY);
     EXPECT_EQ(parseFourcc("nv12"), V4L2_PIX_FMT_NV12);
     EXPECT_EQ(parseFourcc("NV21"), V4L2_PIX_FMT_NV21);
     EXPECT_EQ(parseFourcc("I420"), V4L2_PIX_FMT_YUV420);
@@ -99,6 +100,7 @@ TEST(PixelFormat, PackedLayoutOfEachFormat) {
         {V4L2_PIX_FMT_YUYV, 1, {1280, 0, 0}, {0, 0, 0}, luma * 2},
         {V4L2_PIX_FMT_UYVY, 1, {1280, 0, 0}, {0, 0, 0}, luma * 2},
         {V4L2_PIX_FMT_YVYU, 1, {1280, 0, 0}, {0, 0, 0}, luma * 2},
+        {V4L2_PIX_FMT_VYUY, 1, {1280, 0, 0}, {0, 0, 0}, luma * 2},
         {V4L2_PIX_FMT_NV12, 2, {640, 640, 0}, {0, luma, 0}, luma * 3 / 2},
         {V4L2_PIX_FMT_NV21, 2, {640, 640, 0}, {0, luma, 0}, luma * 3 / 2},
         {V4L2_PIX_FMT_YUV420, 3, {640, 320, 320}, {0, luma, luma * 5 / 4}, luma * 3 / 2},
