@@ -15,7 +15,7 @@ ARCH=$(dpkg --print-architecture)
 
 PACKAGES=(
   # build
-  build-essential cmake pkg-config git clang-format
+  build-essential cmake pkg-config git clang-format help2man
   libx265-dev libswscale-dev libavutil-dev liburing-dev libv4l-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   # test references: real decoders and receivers
