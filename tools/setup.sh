@@ -23,6 +23,8 @@ PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   ffmpeg x265 python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   v4l-utils
+  # the systemd unit's check (systemd-analyze)
+  systemd
   # benchmarks
   time
   # fuzz targets (libFuzzer) and the sanitizer builds (tools/ci/)
