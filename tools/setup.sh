@@ -23,8 +23,9 @@ PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   ffmpeg x265 python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   v4l-utils
-  # the systemd unit's check (systemd-analyze)
-  systemd
+  # the systemd unit's check (systemd-analyze); the Debian packages (tools/package.sh:
+  # CPack's dpkg-shlibdeps, lintian) and their install test in a Debian root (tools/ci/package.sh)
+  systemd dpkg-dev fakeroot lintian mmdebstrap
   # benchmarks
   time
   # fuzz targets (libFuzzer) and the sanitizer builds (tools/ci/)
