@@ -65,6 +65,15 @@ libh265direct.so of the C++ library of h265direct.")
 
 set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-h265direct)
 set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
+# An extension module is built for one Python version (find_package(Python3) at the top level
+# tells which); dpkg-shlibdeps adds the libraries it links.
+if(DEFINED Python3_VERSION_MINOR)
+  math(EXPR H265D_PYTHON_NEXT_MINOR "${Python3_VERSION_MINOR} + 1")
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS
+      "python3 (>= ${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}), python3 (<< ${Python3_VERSION_MAJOR}.${H265D_PYTHON_NEXT_MINOR})")
+else()
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS python3)
+endif()
 set(CPACK_COMPONENT_PYTHON_DESCRIPTION
     "Camera (V4L2) to H.265 streaming from Python
 The Python module h265direct: the engine of h265direct with its access
