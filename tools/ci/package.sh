@@ -18,6 +18,8 @@ step() { echo "ci/package: $* (${SECONDS}s)"; }
 fail() { echo "ci/package: FAILED: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || fail "needs root (chroot and mounts)"
+step "set-up (packages and the host build; a no-op when done)"
+"$ROOT/tools/setup.sh"
 for tool in mmdebstrap ffprobe; do
   command -v "$tool" >/dev/null || fail "$tool missing (run tools/setup.sh)"
 done
