@@ -16,7 +16,10 @@ BUILD_DIR=${DEB_BUILD_DIR:-$ROOT/build-deb-$ARCH}
 OUT_DIR=${DEB_OUT_DIR:-$BUILD_DIR/packages}
 SECONDS=0
 
+# Libraries in Debian's multiarch folder (GNUInstallDirs picks it only when not cross-building).
+multiarch=$(dpkg-architecture -a"$ARCH" -qDEB_HOST_MULTIARCH 2>/dev/null)
 args=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_INSTALL_SYSCONFDIR=/etc
+      -DCMAKE_INSTALL_LIBDIR="lib/$multiarch"
       -DH265D_SYSTEMD_UNIT_DIR=/lib/systemd/system -DH265D_SYSUSERS_DIR=/usr/lib/sysusers.d
       -DH265D_BUILD_TESTS=OFF -DH265D_BUILD_BENCH=OFF -DCPACK_DEBIAN_PACKAGE_ARCHITECTURE="$ARCH")
 if [ "$ARCH" != "$HOST_ARCH" ]; then
