@@ -15,7 +15,7 @@ ARCH=$(dpkg --print-architecture)
 
 PACKAGES=(
   # build
-  build-essential cmake pkg-config git clang-format
+  build-essential cmake pkg-config git clang-format help2man
   libx265-dev libswscale-dev libavutil-dev liburing-dev libv4l-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   # test references: real decoders and receivers
@@ -25,6 +25,9 @@ PACKAGES=(
   v4l-utils
   # the Python module and its tests
   pybind11-dev python3-dev python3-pytest
+  # the systemd unit's check (systemd-analyze); the Debian packages (tools/package.sh:
+  # CPack's dpkg-shlibdeps, lintian) and their install test in a Debian root (tools/ci/package.sh)
+  systemd dpkg-dev fakeroot lintian mmdebstrap
   # benchmarks
   time
   # fuzz targets (libFuzzer) and the sanitizer builds (tools/ci/)

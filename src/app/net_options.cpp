@@ -81,7 +81,7 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
                                                       : ZeroCopy::Off;
                   }));
     parser.option("--zerocopy-min", "BYTES",
-                  "--zerocopy auto: smallest write sent zero-copy, 1KiB..1GiB",
+                  "Smallest write sent zero-copy with --zerocopy auto, 1KiB..1GiB",
                   cli::bytesText(defaults.zeroCopyMinBytes),
                   cli::byteSize(config.zeroCopyMinBytes, size_t{1} << 10, size_t{1} << 30));
     parser.option("--io", "auto|uring|epoll",
@@ -93,14 +93,14 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
                       net::parseIoBackend(v, config.io);
                   }));
     parser.option("--connect-timeout", "MS",
-                  "-t: give up one connection attempt after MS milliseconds, 100..600000",
+                  "Give up one -t connection attempt after MS milliseconds, 100..600000",
                   std::to_string(defaults.connectTimeoutMs),
                   cli::integer(config.connectTimeoutMs, 100, 600000));
     parser.option("--reconnect-min", "MS",
-                  "-t: first retry delay in ms, doubled after each failure, 10..600000",
+                  "First -t retry delay in ms, doubled after each failure, 10..600000",
                   std::to_string(defaults.reconnectMinMs),
                   cli::integer(config.reconnectMinMs, 10, 600000));
-    parser.option("--reconnect-max", "MS", "-t: longest retry delay in ms, 10..3600000",
+    parser.option("--reconnect-max", "MS", "Longest -t retry delay in ms, 10..3600000",
                   std::to_string(defaults.reconnectMaxMs),
                   cli::integer(config.reconnectMaxMs, 10, 3600000));
     parser.option("--keyframe-request-interval", "MS",
@@ -109,7 +109,7 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
                   std::to_string(defaults.keyframeRequestIntervalMs),
                   cli::integer(config.keyframeRequestIntervalMs, 0, 60000));
     parser.option("--max-peers", "N",
-                  "-l: most receivers at once (more are closed at once and counted), 0 = no "
+                  "Most -l receivers at once (more are closed at once and counted), 0 = no "
                   "limit, ..100000",
                   std::to_string(defaults.maxPeers), cli::integer(config.maxPeers, 0, 100000));
     parser.option("--finish-timeout", "MS",

@@ -494,7 +494,8 @@ int main(int argc, char** argv) {
                   "unit and writes the access units that pass to the H.265 Annex-B stream.\nExit "
                   "code: 0 all good, 1 a bad access unit or stream, 2 bad option, 8 cannot "
                   "listen/connect, 9 output failed, 10 a connection ended inside an access "
-                  "unit.");
+                  "unit.",
+                  std::string("h265direct-receiver ") + H265D_VERSION);
     p.option("-l,--listen", "[HOST:]PORT",
              "Wait for h265direct -t on [HOST:]PORT; serves one sender at a time: a new "
              "connection replaces the current one (each restarts the stream)",
@@ -512,7 +513,7 @@ int main(int argc, char** argv) {
              }));
     p.option("-n,--count", "N", "Stop after N access units (0 = no limit)", "0",
              cli::integer(o.count, 0, 1LL << 40));
-    p.flag("--once", o.once, "-l: stop when the sender being served leaves");
+    p.flag("--once", o.once, "Stop when the sender being served leaves (with -l)");
     p.flag("-q,--quiet", o.quiet, "No per-second stats");
     p.check([&o] {
         if (o.listen.empty() && o.connect.empty()) {
