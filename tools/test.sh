@@ -6,6 +6,7 @@
 #   asan/tsan  sanitizer builds (the whole suite; the threaded parts)
 #   fuzz       each fuzz target for a bounded time
 #   churn      many receivers joining, idling, resetting; RSS and fds bounded
+#   package    the Debian packages built, linted, installed in a clean Debian 12 root, purged
 # Every ctest run fails on a skipped test. With arguments, only the x86-64 suite runs, and
 # the arguments go to ctest (tools/test.sh -L hevc).
 set -uo pipefail
@@ -46,6 +47,7 @@ stage asan "$ROOT/tools/ci/asan.sh"
 stage tsan "$ROOT/tools/ci/tsan.sh"
 stage fuzz "$ROOT/tools/ci/fuzz.sh"
 stage churn "$ROOT/tools/ci/churn.sh"
+stage package "$ROOT/tools/ci/package.sh"
 
 echo "=== summary"
 printf '%s\n' "${summary[@]}"

@@ -4,7 +4,7 @@
 # any finding (a broken property, a sanitizer report, a crash, a hang, memory blow-up); the
 # input that caused it is kept as <work dir>/<target>-crash-... for tests/fuzz/corpus/.
 #
-#   FUZZ_SECONDS   seconds per target (default 40)
+#   FUZZ_SECONDS   seconds per target (default 30)
 #   FUZZ_RUNS      stop a target earlier after this many executions (default: no limit)
 #   FUZZ_TARGETS   space-separated subset, e.g. "assembler options" (default: all)
 #   FUZZ_BUILD_DIR build folder (default build-fuzz)
@@ -14,7 +14,7 @@ begin=$(date +%s)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 WORK=${FUZZ_WORK_DIR:-$BUILD/fuzz-work}
-SECONDS_PER_TARGET=${FUZZ_SECONDS:-40}
+SECONDS_PER_TARGET=${FUZZ_SECONDS:-30}
 RUNS=${FUZZ_RUNS:--1}
 
 if [ -n "${FUZZ_TARGETS:-}" ]; then
