@@ -1,6 +1,7 @@
 #include "net/net_sinks.hpp"
 
 #include "net/tcp_output.hpp"
+#include "publish/publish_output.hpp"
 
 namespace h265direct {
 
@@ -14,6 +15,11 @@ std::vector<std::unique_ptr<Sink>> makeNetworkSinks(const NetConfig& config,
     if (!config.connect.empty()) {
         sinks.push_back(std::make_unique<net::TcpOutput>(net::TcpOutput::Mode::Client, config,
                                                          requestKeyframe));
+    }
+    int index = 1;
+    for (const std::string& url : config.publish) {
+        sinks.push_back(
+            std::make_unique<publish::PublishOutput>(url, index++, config, requestKeyframe));
     }
     return sinks;
 }
