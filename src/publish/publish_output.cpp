@@ -235,7 +235,12 @@ std::string PublishOutput::Impl::failureText(int code, const char* what) {
     char text[AV_ERROR_MAX_STRING_SIZE] = {};
     av->strerror(code, text, sizeof text);
     const std::string detail = takeAvformatMessage();
-    return std::string(what) + ": " + (detail.empty() ? text : detail + " (" + text + ")");
+    if (detail.empty()) {
+        return std::string(what) + ": " + text;
+    }
+    // "Connection refused" says it already; "405 Method Not Allowed" gains the error class.
+    return std::string(what) + ": " + detail +
+           (detail.find(text) != std::string::npos ? "" : std::string(" (") + text + ")");
 }
 
 bool PublishOutput::Impl::Session::open(Impl& d, const AccessUnit& first, std::string& why) {
@@ -403,9 +408,13 @@ void PublishOutput::Impl::run() {
             if (finishing) {
                 break;
             }
-            accepting = true;
-            waiting = true;
-            gap = false;
+            if (!accepting) {
+                // A new attempt after a failure or a loss. (The first one was set up by the
+                // constructor: units may be queued before this thread runs.)
+                accepting = true;
+                waiting = true;
+                gap = false;
+            }
             totals.state = "connecting";
             lastKeyframeRequestNs = std::numeric_limits<int64_t>::min() / 2;
             maybeRequestKeyframeLocked();
@@ -430,6 +439,8 @@ void PublishOutput::Impl::run() {
                 for (AccessUnitPtr au = std::move(first); au; au = pop()) {
                     if (!s.write(*this, *au, why)) {
                         lost = true;
+                        std::lock_guard lock(mutex);
+                        ++totals.unsent;  // the unit being written
                         break;
                     }
                     const int64_t now = monotonicNs();
@@ -439,6 +450,9 @@ void PublishOutput::Impl::run() {
                     latencies.push_back(now - au->captureTimeNs);
                 }
                 done = !lost;
+            } else {
+                std::lock_guard lock(mutex);
+                ++totals.unsent;  // the unit the session was to start with
             }
             std::lock_guard lock(mutex);
             if (finishing && !lost) {
@@ -500,6 +514,7 @@ PublishOutput::PublishOutput(const std::string& url, int index, const NetConfig&
     Impl& d = *impl_;
     d.av = &avformatLib();
     d.totals.state = "connecting";
+    d.accepting = true;  // the first unit may come before the thread runs
     d.lastCollectNs = monotonicNs();
     d.thread = std::thread([&d] { d.run(); });
 }
