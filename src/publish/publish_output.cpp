@@ -43,7 +43,7 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-// The value of `key` in a URL query ("a=1&b=2"), or nullopt-like empty with found = false.
+// Finds `key` in a URL query ("a=1&b=2"): true, with its value, when it is there.
 bool queryValue(std::string_view query, std::string_view key, std::string& value) {
     while (!query.empty()) {
         const size_t amp = query.find('&');
