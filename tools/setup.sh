@@ -22,7 +22,7 @@ PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   ffmpeg x265 python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
-  gir1.2-gst-rtsp-server-1.0 srt-tools
+  gir1.2-gst-rtsp-server-1.0
   v4l-utils
   # benchmarks
   time
