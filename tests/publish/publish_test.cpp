@@ -31,9 +31,10 @@ std::string port(uint16_t p) {
     return std::to_string(p);
 }
 
-// The program publishing a paced 320x240 test pattern; extra arguments after.
+// The program publishing a paced 160x120 test pattern (small: quick under emulation too); extra
+// arguments after.
 std::vector<std::string> publisher(const std::string& url, std::vector<std::string> extra) {
-    std::vector<std::string> argv = {binaryPath(), "--pattern", "-s", "320x240", "--publish", url};
+    std::vector<std::string> argv = {binaryPath(), "--pattern", "-s", "160x120", "--publish", url};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
 }
@@ -113,8 +114,8 @@ TEST(Publish, RtspRecordIntoFfmpegListeningServerDecodes) {
     ASSERT_EQ(server->wait(60), 0) << server->err();
     const ProbeInfo info = probeHevc(dir.file("got.hevc"));
     ASSERT_TRUE(info.ok) << info.error;
-    EXPECT_EQ(info.width, 320);
-    EXPECT_EQ(info.height, 240);
+    EXPECT_EQ(info.width, 160);
+    EXPECT_EQ(info.height, 120);
     // Every frame the run made reached the server: the session started at the first frame.
     EXPECT_EQ(info.frames, 60);
     const std::vector<bool> keys = probeKeyframes(dir.file("got.hevc"));
@@ -135,8 +136,8 @@ TEST(Publish, SrtIntoFfmpegListenerGivesMpegTsWithCaptureTimePts) {
     server->wait(60);  // FFmpeg reports the closed SRT connection as an input error
     const ProbeInfo info = probeHevc(dir.file("got.ts"));
     ASSERT_TRUE(info.ok) << info.error;
-    EXPECT_EQ(info.width, 320);
-    EXPECT_EQ(info.height, 240);
+    EXPECT_EQ(info.width, 160);
+    EXPECT_EQ(info.height, 120);
     EXPECT_EQ(info.frames, 60);
     // Capture times at 30 fps: PTS one frame period (3000 ticks of 90 kHz) apart. On a busy
     // machine the paced source is late now and then (and starts its schedule again), which
@@ -168,7 +169,7 @@ TEST(Publish, RtspServerKilledThreeTimesEachNewSessionStartsAtAnIdr) {
         server->wait(30);
         const ProbeInfo info = probeHevc(out);
         ASSERT_TRUE(info.ok) << round << ": " << info.error;
-        EXPECT_EQ(info.width, 320);
+        EXPECT_EQ(info.width, 160);
         EXPECT_GE(info.frames, 1) << round;
         const std::vector<bool> keys = probeKeyframes(out);
         ASSERT_FALSE(keys.empty()) << round;
@@ -277,7 +278,8 @@ TEST(Publish, RtspRecordIntoGstRtspServerAndASecondClientPullsIt) {
     const uint16_t p = freePort();
     ChildProcess server({"/usr/bin/python3", H265D_RTSP_RECORD_SERVER, port(p)});
     ASSERT_TRUE(server.waitForStderr("ready", 60)) << server.err();
-    ChildProcess pub(publisher("rtsp://127.0.0.1:" + port(p) + "/cam", {"-q"}));
+    // A short GOP: the viewer joins mid-stream and starts at the next keyframe.
+    ChildProcess pub(publisher("rtsp://127.0.0.1:" + port(p) + "/cam", {"--keyint", "10", "-q"}));
     ASSERT_TRUE(server.waitForStderr("recording", 60)) << server.err() << pub.err();
     // A viewer of the server (not of h265direct) takes 30 frames of what was published.
     const ProcessResult viewer =
@@ -288,8 +290,8 @@ TEST(Publish, RtspRecordIntoGstRtspServerAndASecondClientPullsIt) {
     ASSERT_EQ(viewer.exitCode, 0) << viewer.err << server.err();
     const ProbeInfo info = probeHevc(dir.file("viewer.hevc"));
     ASSERT_TRUE(info.ok) << info.error;
-    EXPECT_EQ(info.width, 320);
-    EXPECT_EQ(info.height, 240);
+    EXPECT_EQ(info.width, 160);
+    EXPECT_EQ(info.height, 120);
     EXPECT_GE(info.frames, 25);
     pub.signal(SIGINT);
     EXPECT_EQ(pub.wait(60), 0) << pub.err();
