@@ -6,7 +6,7 @@
 #   dev     -> libh265direct-dev  headers, h265direct.pc, the libh265direct.so link
 #   python  -> python3-h265direct only when some install rule has COMPONENT python
 # Depends are computed by dpkg-shlibdeps, plus the libswscale the program loads with dlopen
-# (src/convert/swscale_lib.cpp) and adduser for the postinst. File names:
+# (src/frame/swscale_lib.cpp) and adduser for the postinst. File names:
 # name_version_arch.deb.
 set(H265D_DEB_MAINTAINER "h265direct maintainers <maintainers@h265direct.invalid>" CACHE STRING
     "Maintainer field of the Debian packages")
@@ -33,6 +33,13 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 string(REGEX MATCH "^[0-9]+" H265D_SWSCALE_MAJOR "${SWSCALE_libswscale_VERSION}")
 set(CPACK_DEBIAN_PROGRAM_PACKAGE_NAME h265direct)
 set(CPACK_DEBIAN_PROGRAM_PACKAGE_DEPENDS "adduser, libswscale${H265D_SWSCALE_MAJOR}")
+# --publish loads libavformat and libavcodec (src/publish/avformat_lib.cpp) with dlopen, which
+# dpkg-shlibdeps cannot see: recommended (installed by default), since the program runs
+# without them and says so in one line when --publish is asked for.
+string(REGEX MATCH "^[0-9]+" H265D_AVFORMAT_MAJOR "${AVFORMAT_libavformat_VERSION}")
+string(REGEX MATCH "^[0-9]+" H265D_AVCODEC_MAJOR "${AVFORMAT_libavcodec_VERSION}")
+set(CPACK_DEBIAN_PROGRAM_PACKAGE_RECOMMENDS
+    "libavformat${H265D_AVFORMAT_MAJOR}, libavcodec${H265D_AVCODEC_MAJOR}")
 set(CPACK_DEBIAN_PROGRAM_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/tools/deb/postinst ${PROJECT_SOURCE_DIR}/tools/deb/postrm)
 set(CPACK_COMPONENT_PROGRAM_DESCRIPTION

@@ -16,12 +16,13 @@ ARCH=$(dpkg --print-architecture)
 PACKAGES=(
   # build
   build-essential cmake pkg-config git clang-format help2man
-  libx265-dev libswscale-dev libavutil-dev liburing-dev libv4l-dev
+  libx265-dev libswscale-dev libavutil-dev libavformat-dev libavcodec-dev liburing-dev libv4l-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   # test references: real decoders and receivers
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   ffmpeg x265 python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
+  gir1.2-gst-rtsp-server-1.0
   v4l-utils
   # the Python module and its tests
   pybind11-dev python3-dev python3-pytest
@@ -43,7 +44,8 @@ if [ "$ARCH" = amd64 ]; then
     # the system emulator. The :arm64 libraries must be the same versions as the amd64 ones,
     # so they are installed in the same apt-get run, after an update.
     crossbuild-essential-arm64 qemu-user-static qemu-system-arm
-    libx265-dev:arm64 libswscale-dev:arm64 libavutil-dev:arm64 liburing-dev:arm64
+    libx265-dev:arm64 libswscale-dev:arm64 libavutil-dev:arm64 libavformat-dev:arm64
+    libavcodec-dev:arm64 liburing-dev:arm64
     libv4l-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libbenchmark-dev:arm64
   )
   FOREIGN_ARCH=arm64

@@ -30,6 +30,10 @@ keyframe interval, 4:2:0 unless stated; each sends to a receiver in this program
   prefetch    (only on request) the floor with a thread reading the next frame meanwhile
   inline      (only on request) h265direct --no-convert-thread: read+convert on the engine thread
   epoll       (only on request) h265direct --io epoll: the network output on the epoll backend
+  publish-srt (only on request) h265direct -t as above plus --publish srt:// to a local FFmpeg
+              SRT listener (MPEG-TS, discarded): the cost of publishing, against h265direct
+  publish-rtsp (only on request) the same with --publish rtsp:// to FFmpeg listening for RTSP
+              RECORD (-rtsp_flags listen)
 
 Method (docs/benchmarks.md explains it at length):
 - Inputs are made once: raw YUYV clips with motion (ffmpeg testsrc2, rotating, with temporal
@@ -89,8 +93,11 @@ LABELS = {
     "prefetch": "encoder alone, next frame read during encoding (experiment)",
     "inline": "h265direct --no-convert-thread",
     "epoll": "h265direct -t, epoll backend (--io epoll)",
+    "publish-srt": "h265direct -t + --publish srt:// (FFmpeg listener)",
+    "publish-rtsp": "h265direct -t + --publish rtsp:// (FFmpeg listening)",
 }
-EXTRA_CONTENDERS = ["prefetch", "inline", "epoll"]  # only when asked for with --contenders
+# only when asked for with --contenders
+EXTRA_CONTENDERS = ["prefetch", "inline", "epoll", "publish-srt", "publish-rtsp"]
 
 
 def log(msg):
@@ -146,7 +153,47 @@ def run_checked(cmd, **kw):
 # Contenders
 
 
-def contender_cmd(args, name, inp, mode, port):
+def port_bound(port, tcp):
+    """Whether a local socket is bound to port: TCP listening, or UDP (/proc/net)."""
+    for table in (("tcp", "tcp6") if tcp else ("udp", "udp6")):
+        try:
+            with open(f"/proc/net/{table}") as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if fields[1].endswith(f":{port:04X}") and (not tcp or fields[3] == "0A"):
+                        return True
+        except OSError:
+            pass
+    return False
+
+
+def publish_server(name):
+    """A local FFmpeg server for a publish contender, taking the stream and discarding it;
+    returns (process, the URL to publish to) once it listens."""
+    probe_sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe_sock.bind(("127.0.0.1", 0))
+    port = probe_sock.getsockname()[1]
+    probe_sock.close()
+    if name == "publish-srt":
+        url, source, opts = f"srt://127.0.0.1:{port}", f"srt://127.0.0.1:{port}?mode=listener", []
+    else:
+        url = source = f"rtsp://127.0.0.1:{port}/bench"
+        opts = ["-rtsp_flags", "listen"]
+    proc = subprocess.Popen(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error"] + opts +
+                            ["-i", source, "-c", "copy", "-f", "null", "-"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    end = time.monotonic() + 20
+    while not port_bound(port, name != "publish-srt"):
+        if time.monotonic() > end or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError(f"{name}: the FFmpeg server did not start")
+        time.sleep(0.01)
+    return proc, url
+
+
+def contender_cmd(args, name, inp, mode, port, publish_url=None):
     """(argv, input file, framing, transport) of one contender."""
     w, h, b = inp["width"], inp["height"], inp["bitrate"]
     size = f"{w}x{h}"
@@ -171,7 +218,7 @@ def contender_cmd(args, name, inp, mode, port):
                f"key-int-max={KEYINT}", "!", "h265parse", "!", "tcpclientsink",
                "host=127.0.0.1", f"port={port}", "sync=false"]
         return cmd, inp["yuyv"], "annexb", "tcp"
-    if name in ("h265direct", "inline", "epoll"):
+    if name in ("h265direct", "inline", "epoll", "publish-srt", "publish-rtsp"):
         cmd = [os.path.join(args.build, "h265direct"), "--input", "-",
                "--pixel-format", "YUYV", "-s", size, "-r", str(FPS), "--no-pace", "-b", str(b),
                "--keyint", str(KEYINT), "-q"]
@@ -179,6 +226,8 @@ def contender_cmd(args, name, inp, mode, port):
             cmd.append("--no-convert-thread")
         if name == "epoll":
             cmd += ["--io", "epoll"]
+        if publish_url:
+            cmd += ["--publish", publish_url]
         if args.h265direct_stdout:
             # Before the TCP output exists: the Annex-B stream on stdout, read like a socket.
             return cmd + ["-o", "-"], inp["yuyv"], "annexb", "stdout"
@@ -220,7 +269,10 @@ def run_one(args, name, inp, mode, keep_stream=None):
     listener.listen(4)
     listener.setblocking(False)
     port = listener.getsockname()[1]
-    cmd, path, framing, transport = contender_cmd(args, name, inp, mode, port)
+    server, publish_url = (None, None)
+    if name.startswith("publish-"):
+        server, publish_url = publish_server(name)
+    cmd, path, framing, transport = contender_cmd(args, name, inp, mode, port, publish_url)
 
     fbytes = frame_bytes_of(path, inp)
     with open(path, "rb") as f:
@@ -378,6 +430,9 @@ def run_one(args, name, inp, mode, keep_stream=None):
     if conn is not None:
         conn.close()
     listener.close()
+    if server is not None:
+        server.terminate()
+        server.wait()
     errfile.close()
     view.release()
     data.close()

@@ -62,6 +62,8 @@ enum class IoBackend { Auto, Uring, Epoll };
 struct NetConfig {
     std::string connect;  // -t HOST:PORT
     std::string listen;   // -l [HOST:]PORT
+    // --publish URL, any number: rtsp://HOST[:PORT]/PATH (RECORD) or srt://HOST:PORT[?...]
+    std::vector<std::string> publish;
     Framing framing = Framing::Length;
     bool exitOnDisconnect = false;
     size_t peerQueueBytes = 8u << 20;

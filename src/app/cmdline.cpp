@@ -46,7 +46,7 @@ void appendWrapped(std::string& out, const std::string& text, size_t column, siz
     }
 }
 
-enum class Kind { Flag, Counter, Value };
+enum class Kind { Flag, Counter, Value, List };
 
 struct Opt {
     Kind kind = Kind::Value;
@@ -59,10 +59,11 @@ struct Opt {
     std::function<void()> seen;  // Flag, Counter
     CLI::Option* cli = nullptr;
     // This parse:
-    bool given = false;          // on the command line or in the configuration file
-    bool onCommandLine = false;  // on the command line
-    std::string value;           // Value: the text in effect
-    int count = 0;               // Flag, Counter: how often given
+    bool given = false;               // on the command line or in the configuration file
+    bool onCommandLine = false;       // on the command line
+    std::string value;                // Value: the text in effect
+    std::vector<std::string> values;  // List: every value, in order
+    int count = 0;                    // Flag, Counter: how often given
 
     std::string label() const { return longName.empty() ? shortName : longName; }
     // The name in a configuration file: the long name without its dashes.
@@ -206,6 +207,16 @@ struct Parser::Impl {
 
     // One value of `o`, from the command line or the file (`name` is how that source names it).
     static void apply(Opt& o, const std::string& value, const std::string& name) {
+        if (o.kind == Kind::List) {
+            o.given = true;
+            try {
+                o.set(value);
+            } catch (const UsageError& e) {
+                throw UsageError{name + ": " + e.message};
+            }
+            o.values.push_back(value);
+            return;
+        }
         if (o.kind != Kind::Value) {
             o.given = true;
             ++o.count;
@@ -324,11 +335,25 @@ struct Parser::Impl {
                 throw UsageError{where + "'" + key + "' " +
                                  (command ? "is for the command line only" : "is not an option")};
             }
-            if (const auto seen = lineOf.find(o); seen != lineOf.end()) {
+            if (const auto seen = lineOf.find(o); seen != lineOf.end() && o->kind != Kind::List) {
                 throw UsageError{where + key + ": given more than once (also on line " +
                                  std::to_string(seen->second) + ")"};
             }
             lineOf[o] = n;
+            if (o->kind == Kind::List && !items[0].inputs.empty()) {
+                // A list: one value a line, or several as ["a", "b"].
+                if (overridden(*o)) {
+                    continue;
+                }
+                for (const std::string& value : items[0].inputs) {
+                    try {
+                        apply(*o, value, key);
+                    } catch (const UsageError& e) {
+                        throw UsageError{where + e.message};
+                    }
+                }
+                continue;
+            }
             if (items[0].inputs.size() != 1) {
                 throw UsageError{where + key + ": one value expected (quote a value with spaces)"};
             }
@@ -413,6 +438,16 @@ void Parser::option(const std::string& names, std::string valueName, std::string
     impl_->add(names, std::move(o), c);
 }
 
+void Parser::list(const std::string& names, std::string valueName, std::string help, Setter set) {
+    auto o = std::make_unique<Opt>();
+    o->kind = Kind::List;
+    o->help = std::move(help);
+    o->set = std::move(set);
+    CLI::Option* c = impl_->app.add_option(names)->description(o->help);
+    c->type_name(valueName)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    impl_->add(names, std::move(o), c);
+}
+
 void Parser::excludes(const std::string& a, const std::string& b) {
     impl_->exclusions.emplace_back(a, b);
 }
@@ -445,6 +480,7 @@ bool Parser::parseOrThrow(const std::vector<std::string>& args) {
     for (auto& o : m.opts) {
         o->given = o->onCommandLine = false;
         o->value.clear();
+        o->values.clear();
         o->count = 0;
     }
     // CLI11 keeps the order of every parse: this one's starts here.
@@ -559,6 +595,16 @@ std::string Parser::effectiveConfig() const {
             line += o->given ? " true" : " false";
         } else if (o->kind == Kind::Counter) {
             line += " " + std::to_string(o->count);
+        } else if (o->kind == Kind::List) {
+            std::string items;
+            for (const std::string& v : o->values) {
+                if (v.find('#') != std::string::npos) {
+                    throw UsageError{"--print-config: a value of " + o->label() +
+                                     " holds '#', which a configuration file cannot hold"};
+                }
+                items += (items.empty() ? "" : ", ") + configValue(v);
+            }
+            line += " [" + items + "]";
         } else if (o->given) {
             if (o->value.find('#') != std::string::npos) {
                 throw UsageError{"--print-config: the value of " + o->label() +

@@ -40,6 +40,9 @@ public:
     // An option with a value. defaultText is shown in the help ("" = none shown).
     void option(const std::string& names, std::string valueName, std::string help,
                 std::string defaultText, Setter set);
+    // An option that may be given any number of times; `set` gets each value in order (the
+    // command line's, or else the configuration file's: one a line, or a list ["a", "b"]).
+    void list(const std::string& names, std::string valueName, std::string help, Setter set);
     // At most one of the two may be given.
     void excludes(const std::string& a, const std::string& b);
     // Runs once every option has been set; throws UsageError to refuse the combination.

@@ -4,6 +4,7 @@
 
 #include "net/address.hpp"
 #include "net/io_loop.hpp"
+#include "publish/publish_output.hpp"
 
 namespace h265direct {
 
@@ -41,8 +42,9 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
                       config.framing = v == "annexb" ? Framing::AnnexB : Framing::Length;
                   }));
     parser.flag("--exit-on-disconnect", config.exitOnDisconnect,
-                "End the run (exit code 8) when the -t connection fails or is lost, or when "
-                "the last -l receiver leaves; default: keep running and reconnect");
+                "End the run (exit code 8) when the -t connection or a --publish session fails "
+                "or is lost, or when the last -l receiver leaves; default: keep running and "
+                "reconnect");
     parser.flag("--keep-encoding", config.keepEncoding,
                 "Encode even while no receiver is connected (default: with only TCP outputs, "
                 "encoding pauses until one connects)");
@@ -93,16 +95,18 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
                       net::parseIoBackend(v, config.io);
                   }));
     parser.option("--connect-timeout", "MS",
-                  "Give up one -t connection attempt after MS milliseconds, 100..600000",
+                  "Give up one connection attempt of -t or --publish (--publish: also one write) "
+                  "after MS milliseconds, 100..600000",
                   std::to_string(defaults.connectTimeoutMs),
                   cli::integer(config.connectTimeoutMs, 100, 600000));
     parser.option("--reconnect-min", "MS",
-                  "First -t retry delay in ms, doubled after each failure, 10..600000",
+                  "First retry delay of -t and --publish in ms, doubled after each failure, "
+                  "10..600000",
                   std::to_string(defaults.reconnectMinMs),
                   cli::integer(config.reconnectMinMs, 10, 600000));
-    parser.option("--reconnect-max", "MS", "Longest -t retry delay in ms, 10..3600000",
-                  std::to_string(defaults.reconnectMaxMs),
-                  cli::integer(config.reconnectMaxMs, 10, 3600000));
+    parser.option(
+        "--reconnect-max", "MS", "Longest retry delay of -t and --publish in ms, 10..3600000",
+        std::to_string(defaults.reconnectMaxMs), cli::integer(config.reconnectMaxMs, 10, 3600000));
     parser.option("--keyframe-request-interval", "MS",
                   "Joining or recovering receivers ask the encoder for a keyframe at most "
                   "once per MS milliseconds, 0..60000",
@@ -116,6 +120,18 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
                   "At the end: ms to deliver what is queued before closing, 0..600000",
                   std::to_string(defaults.finishTimeoutMs),
                   cli::integer(config.finishTimeoutMs, 0, 600000));
+    parser.group("Publish (RTSP, SRT)");
+    parser.list("--publish", "URL",
+                "Publish to a media server, any number of times: rtsp://HOST[:PORT]/PATH "
+                "(RTSP RECORD, RTP over TCP) or srt://HOST:PORT[?streamid=...] (MPEG-TS over "
+                "SRT, caller); reconnects until it answers, with backoff",
+                [&config](const std::string& value) {
+                    publish::PublishUrl u;
+                    if (std::string error = publish::parsePublishUrl(value, u); !error.empty()) {
+                        throw cli::UsageError{error};
+                    }
+                    config.publish.push_back(value);
+                });
     parser.check([&config] {
         if (config.reconnectMinMs > config.reconnectMaxMs) {
             throw cli::UsageError{"--reconnect-min: " + std::to_string(config.reconnectMinMs) +

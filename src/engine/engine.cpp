@@ -28,6 +28,7 @@
 #include "frame/pixel_format.hpp"
 #include "h265direct/annexb.hpp"
 #include "net/net_sinks.hpp"
+#include "publish/publish_output.hpp"
 
 namespace h265direct {
 namespace {
@@ -215,8 +216,12 @@ int Engine::Impl::run() {
     std::vector<std::unique_ptr<Sink>> networkSinks;
     try {
         // Bad addresses are the cheapest mistakes to find: before the camera is opened.
-        networkSinks =
-            makeNetworkSinks(config.output.net, [this] { keyframeRequested.store(true); });
+        const auto requestKeyframe = [this] { keyframeRequested.store(true); };
+        networkSinks = makeNetworkSinks(config.output.net, requestKeyframe);
+        for (auto& sink :
+             h265direct::publish::makePublishSinks(config.output.net, requestKeyframe)) {
+            networkSinks.push_back(std::move(sink));
+        }
         source = openSource(config.source);
         format = source->format();
         converter = std::make_unique<Converter>(format);

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "core/dl_symbol.hpp"
 #include "core/error.hpp"
 
 namespace h265direct {
@@ -25,13 +26,7 @@ struct Loaded {
 
 template <typename Fn>
 bool bind(void* handle, const char* symbol, Fn& fn, std::string& error) {
-    void* address = dlsym(handle, symbol);
-    if (address == nullptr) {
-        error = std::string(kLibrary) + " has no " + symbol;
-        return false;
-    }
-    fn = reinterpret_cast<Fn>(address);
-    return true;
+    return bindSymbol(handle, kLibrary, symbol, fn, error);
 }
 
 Loaded load() {

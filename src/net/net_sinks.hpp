@@ -9,11 +9,12 @@
 
 namespace h265direct {
 
-// The TCP outputs the configuration asks for: a client for -t, a server for -l (none, one or
-// both). requestKeyframe is called from the network threads (it must be thread-safe) when a
-// receiver needs a keyframe to start or to resume after drops; the calls are rate-limited.
-// Throws StartupError: kExitUsage for a bad -t/-l value (no port, port 0 or above 65535, a
-// name that does not resolve), kExitNetwork when listening fails (port in use).
+// The TCP outputs the configuration asks for: a TCP client for -t, a TCP server for -l (none,
+// one or both; the --publish outputs are publish::makePublishSinks'). requestKeyframe is called
+// from the network threads (it must be thread-safe) when a receiver needs a keyframe to start or
+// to resume after drops; the calls are rate-limited. Throws StartupError: kExitUsage for a bad
+// -t/-l value (no port, port 0 or above 65535, a name that does not resolve), kExitNetwork when
+// listening fails (port in use).
 std::vector<std::unique_ptr<Sink>> makeNetworkSinks(const NetConfig& config,
                                                     std::function<void()> requestKeyframe);
 

@@ -126,7 +126,9 @@ std::vector<std::string> helpOptions() {
 TEST(ConfigFile, EveryOptionGivesTheSameConfiguration) {
     TempDir dir;
     Settings all = patternRun(dir.file("out.h265"));
-    all.insert(all.end(), {{"target", "127.0.0.1:5005"}, {"listen", "127.0.0.1:6006"}});
+    all.insert(all.end(), {{"target", "127.0.0.1:5005"},
+                           {"listen", "127.0.0.1:6006"},
+                           {"publish", "rtsp://127.0.0.1:8554/cam"}});
     // Every option --help lists is set, but the sources the pattern excludes, the camera's
     // own (below) and the command-line-only ones.
     for (const std::string& name : helpOptions()) {
@@ -158,7 +160,9 @@ TEST(ConfigFile, EveryOptionGivesTheSameConfiguration) {
         const std::string shown = fromArgs.out.substr(
             at + 1 + line.size(), fromArgs.out.find('\n', at + 1) - at - 1 - line.size());
         const std::string want = name == "verbose" ? "1" : value;  // a count
-        EXPECT_TRUE(shown == want || shown == "\"" + want + "\"") << name << ": " << shown;
+        EXPECT_TRUE(shown == want || shown == "\"" + want + "\"" ||
+                    (name == "publish" && shown == "[\"" + want + "\"]"))  // a list
+            << name << ": " << shown;
     }
 
     // What --print-config prints reads back as the same configuration.
@@ -310,4 +314,35 @@ TEST(ConfigFile, TheExampleFileListsEveryOptionWithItsDefault) {
         }
         EXPECT_NE(example.find("\n# " + name + " ="), std::string::npos) << name;
     }
+}
+
+TEST(ConfigFile, PublishIsAListOneALineOrInBrackets) {
+    TempDir dir;
+    const std::string conf = dir.file("pub.conf");
+    writeText(conf,
+              "pattern = true\npublish = \"rtsp://127.0.0.1:8554/cam\"\n"
+              "publish = [\"srt://127.0.0.1:8890?streamid=a\", \"rtsp://[::1]/b\"]\n");
+    const ProcessResult r = runH265({"--config", conf, "--print-config"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.out.find("\npublish = [\"rtsp://127.0.0.1:8554/cam\", "
+                         "\"srt://127.0.0.1:8890?streamid=a\", \"rtsp://[::1]/b\"]\n"),
+              std::string::npos)
+        << r.out;
+    // The printed configuration reads back to itself.
+    const std::string printed = dir.file("printed.conf");
+    writeText(printed, r.out);
+    const ProcessResult again = runH265({"--config", printed, "--print-config"});
+    ASSERT_EQ(again.exitCode, 0) << again.err;
+    EXPECT_EQ(again.out, r.out);
+    // The command line's --publish values replace the file's.
+    const ProcessResult cli = runH265({"--config", conf, "--publish", "srt://10.0.0.1:9000",
+                                       "--publish", "rtsp://10.0.0.2/x", "--print-config"});
+    ASSERT_EQ(cli.exitCode, 0) << cli.err;
+    EXPECT_NE(cli.out.find("\npublish = [\"srt://10.0.0.1:9000\", \"rtsp://10.0.0.2/x\"]\n"),
+              std::string::npos)
+        << cli.out;
+    writeText(conf, "pattern = true\npublish = \"ftp://127.0.0.1:21/x\"\n");
+    const ProcessResult bad = runH265({"--config", conf});
+    EXPECT_EQ(bad.exitCode, 2) << bad.err;
+    EXPECT_NE(bad.err.find(":2: publish: unknown scheme 'ftp://'"), std::string::npos) << bad.err;
 }

@@ -16,8 +16,8 @@ source "$ROOT/tools/ci/lib.sh"
 echo "tsan: configuring $BUILD (-DH265D_SANITIZE=thread)"
 configure_build "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DH265D_SANITIZE=thread \
   -DH265D_BUILD_BENCH=OFF -DH265D_VM_TESTS=OFF
-echo "tsan: building test_engine, test_net and the programs they run"
-cmake --build "$BUILD" -j"$(nproc)" --target test_engine test_net h265direct_cli \
+echo "tsan: building test_engine, test_net, test_publish and the programs they run"
+cmake --build "$BUILD" -j"$(nproc)" --target test_engine test_net test_publish h265direct_cli \
   h265direct-receiver >/dev/null
 built=$(date +%s)
 echo "tsan: built in $((built - begin)) s"
