@@ -73,13 +73,17 @@ libh265direct.so of the C++ library of h265direct.")
 set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-h265direct)
 set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
 # An extension module is built for one Python version (find_package(Python3) at the top level
-# tells which); dpkg-shlibdeps adds the libraries it links.
+# tells which); dpkg-shlibdeps adds the system libraries it links. It also links this
+# project's libh265direct.so.0, which dpkg-shlibdeps finds in the build folder (-l) but cannot
+# map to a package that is not installed: that dependency is written here.
+set(CPACK_DEBIAN_PYTHON_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR})
+set(H265D_PYTHON_LIB_DEPENDS "libh265direct0 (= ${PROJECT_VERSION})")
 if(DEFINED Python3_VERSION_MINOR)
   math(EXPR H265D_PYTHON_NEXT_MINOR "${Python3_VERSION_MINOR} + 1")
   set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS
-      "python3 (>= ${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}), python3 (<< ${Python3_VERSION_MAJOR}.${H265D_PYTHON_NEXT_MINOR})")
+      "${H265D_PYTHON_LIB_DEPENDS}, python3 (>= ${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}), python3 (<< ${Python3_VERSION_MAJOR}.${H265D_PYTHON_NEXT_MINOR})")
 else()
-  set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS python3)
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS "${H265D_PYTHON_LIB_DEPENDS}, python3")
 endif()
 set(CPACK_COMPONENT_PYTHON_DESCRIPTION
     "Camera (V4L2) to H.265 streaming from Python
