@@ -38,8 +38,9 @@ struct Engine::Impl {
     explicit Impl(EngineConfig c) : config(std::move(c)) {}
 
     int run();
-    int fail(int code, const std::string& message);
-    int failAtStart(int code, const std::string& message);
+    // The run ends with `e`: kept for lastError(), printed as the one error line, its code
+    // returned.
+    int fail(const Error& e);
     // Splits the encoder's bytes, shares them with every sink. False: the run must end.
     bool publish(const EncodedFrame& frame, int64_t captureNs, int64_t encodeNs);
     void emitStats(int64_t now);
@@ -77,25 +78,13 @@ struct Engine::Impl {
     int64_t captureByPts[kCaptureRing] = {};
 };
 
-int Engine::Impl::fail(int code, const std::string& message) {
+int Engine::Impl::fail(const Error& e) {
     {
         std::lock_guard lock(errorMutex);
-        lastError = message;
+        lastError = e.message;
     }
-    LOG_ERROR(kTag, "%s", message.c_str());
-    return code;
-}
-
-int Engine::Impl::failAtStart(int code, const std::string& message) {
-    {
-        std::lock_guard lock(errorMutex);
-        lastError = message;
-    }
-    // The user's own mistakes, mostly: one plain line, like the command line's.
-    if (logEnabled(LogLevel::Error)) {
-        fprintf(stderr, "h265direct: error: %s\n", message.c_str());
-    }
-    return code;
+    printError(e.message);
+    return e.exitCode;
 }
 
 void Engine::Impl::printFrameLine(const AccessUnit& au) const {
@@ -113,8 +102,8 @@ bool Engine::Impl::publish(const EncodedFrame& frame, int64_t captureNs, int64_t
     // sets filled in. Never hand on a stream we cannot parse ourselves.
     const hevc::ParseError pe = hevc::describeAccessUnit(*au);
     if (pe != hevc::ParseError::None) {
-        fail(kExitFailure, std::string("encoder output is not a valid Annex-B access unit: ") +
-                               hevc::toString(pe));
+        fail({kExitFailure, std::string("encoder output is not a valid Annex-B access unit: ") +
+                                hevc::toString(pe)});
         return false;
     }
     au->pts = frame.pts;
@@ -218,13 +207,13 @@ int Engine::Impl::run() {
             sinks.push_back(makeCallbackSink(auCallback));
         }
     } catch (const StartupError& e) {
-        return failAtStart(e.exitCode(), e.what());
+        return fail({e.exitCode(), e.what()});
     } catch (const std::exception& e) {
-        return failAtStart(kExitFailure, e.what());
+        return fail({kExitFailure, e.what()});
     }
     sinkStateFd.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!sinkStateFd) {
-        return failAtStart(kExitFailure, std::string("eventfd: ") + strerror(errno));
+        return fail({kExitFailure, std::string("eventfd: ") + strerror(errno)});
     }
     for (auto& sink : sinks) {
         sink->watchState([fd = sinkStateFd.get()] {
@@ -237,7 +226,7 @@ int Engine::Impl::run() {
     try {
         pictures = makePictureSource(*source, *converter, *encoder, config.convertThread, live);
     } catch (const std::exception& e) {
-        return failAtStart(kExitFailure, e.what());
+        return fail({kExitFailure, e.what()});
     }
 
     LOG_INFO(kTag, "source: %s", source->describe().c_str());
@@ -274,7 +263,7 @@ int Engine::Impl::run() {
         // A sink may fail while nothing is encoded (a client that cannot connect): looked at
         // before every frame, wanted or not.
         if (int code = sinkFailure()) {
-            exitCode = fail(code, "an output failed; stopping");
+            exitCode = fail({code, "an output failed; stopping"});
             break;
         }
         if (stop.requested()) {
@@ -315,11 +304,11 @@ int Engine::Impl::run() {
             break;
         }
         if (st == Status::DeviceLost) {
-            exitCode = fail(kExitDeviceLost, "the capture device went away");
+            exitCode = fail({kExitDeviceLost, "the capture device went away"});
             break;
         }
         if (st != Status::Ok) {
-            exitCode = fail(kExitFailure, "capture failed");
+            exitCode = fail({kExitFailure, "capture failed"});
             break;
         }
         if (picture.discontinuity() ||
@@ -338,7 +327,7 @@ int Engine::Impl::run() {
             continue;
         }
         if (es != Status::Ok) {
-            exitCode = fail(kExitFailure, "encoding failed");
+            exitCode = fail({kExitFailure, "encoding failed"});
             break;
         }
         const int64_t outCapture = captureByPts[static_cast<uint64_t>(out.pts) % kCaptureRing];
@@ -366,7 +355,7 @@ int Engine::Impl::run() {
     }
     if (exitCode == kExitOk) {
         if (int code = sinkFailure()) {
-            exitCode = fail(code, "an output failed");
+            exitCode = fail({code, "an output failed"});
         }
     }
     const int64_t now = monotonicNs();
