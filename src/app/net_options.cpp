@@ -12,10 +12,8 @@ namespace {
 
 cli::Parser::Setter endpoint(std::string& target, bool hostOptional) {
     return [&target, hostOptional](const std::string& value) {
-        net::Endpoint e;
-        const std::string error = net::parseEndpoint(value, hostOptional, e);
-        if (!error.empty()) {
-            throw cli::UsageError{error};
+        if (const Result<net::Endpoint> e = net::parseEndpoint(value, hostOptional); !e) {
+            throw cli::UsageError{e.error().message};
         }
         target = value;
     };

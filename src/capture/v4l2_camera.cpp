@@ -77,9 +77,16 @@ private:
         bool queued = false;
     };
 
-    // Sets format and rate on dev; returns 0 or -errno (what names the failed step).
-    int apply(V4l2Device& dev, Applied& applied, const char*& what) const;
-    int startStreaming(const char*& what);
+    // A set-up step that failed: its name (an ioctl, "mmap") and -errno; err 0: none did.
+    // The caller decides: an exit code at start-up, a later retry after a device loss.
+    struct StepFailure {
+        const char* step = "";
+        int err = 0;
+        explicit operator bool() const { return err < 0; }
+    };
+    // Sets format and rate on dev.
+    StepFailure apply(V4l2Device& dev, Applied& applied) const;
+    StepFailure startStreaming();
     void stopStreaming();
     int queue(uint32_t buffer);
     // allowStaleDrop: a newest frame that is already old may go back for a fresh one.
@@ -154,15 +161,14 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
     }
 
     Applied applied;
-    const char* what = "";
-    if (const int rc = apply(dev_, applied, what); rc < 0) {
-        if (rc == -EBUSY) {
-            throwDeviceError(path, what, rc);
+    if (const StepFailure f = apply(dev_, applied)) {
+        if (f.err == -EBUSY) {
+            throwDeviceError(path, f.step, f.err);
         }
-        throw StartupError(kExitFormat, path + ": " + what + " failed for " +
+        throw StartupError(kExitFormat, path + ": " + f.step + " failed for " +
                                             fourccToString(choice_.fourcc) + " " +
                                             sizeText(choice_.width, choice_.height) + ": " +
-                                            std::strerror(-rc));
+                                            std::strerror(-f.err));
     }
     if (applied.fourcc != choice_.fourcc || applied.width != choice_.width ||
         applied.height != choice_.height) {
@@ -225,13 +231,13 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
         LOG_INFO(kTag, "%s: controls set: %s", path.c_str(), controlsText().c_str());
     }
 
-    if (const int rc = startStreaming(what); rc < 0) {
+    if (const StepFailure f = startStreaming()) {
         stopStreaming();
-        if (rc == -EBUSY) {
-            throwDeviceError(path, what, rc);
+        if (f.err == -EBUSY) {
+            throwDeviceError(path, f.step, f.err);
         }
-        throw StartupError(rc == -ENODEV ? kExitInput : kExitFailure,
-                           path + ": " + what + " failed: " + std::strerror(-rc));
+        throw StartupError(f.err == -ENODEV ? kExitInput : kExitFailure,
+                           path + ": " + f.step + " failed: " + std::strerror(-f.err));
     }
     LOG_INFO(kTag, "%s", describe().c_str());
 }
@@ -253,16 +259,15 @@ std::string V4l2Camera::describe() const {
            std::to_string(buffers_.empty() ? config_.camera.buffers : buffers_.size()) + " buffers";
 }
 
-int V4l2Camera::apply(V4l2Device& dev, Applied& applied, const char*& what) const {
+V4l2Camera::StepFailure V4l2Camera::apply(V4l2Device& dev, Applied& applied) const {
     v4l2_format fmt{};
     fmt.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
     fmt.fmt.pix.width = static_cast<uint32_t>(choice_.width);
     fmt.fmt.pix.height = static_cast<uint32_t>(choice_.height);
     fmt.fmt.pix.pixelformat = choice_.fourcc;
     fmt.fmt.pix.field = V4L2_FIELD_ANY;
-    what = "VIDIOC_S_FMT";
     if (const int rc = dev.ioctl(VIDIOC_S_FMT, &fmt); rc < 0) {
-        return rc;
+        return {"VIDIOC_S_FMT", rc};
     }
     applied.fourcc = fmt.fmt.pix.pixelformat;
     applied.width = static_cast<int>(fmt.fmt.pix.width);
@@ -272,7 +277,6 @@ int V4l2Camera::apply(V4l2Device& dev, Applied& applied, const char*& what) cons
 
     v4l2_streamparm parm{};
     parm.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    what = "VIDIOC_G_PARM";
     if (dev.ioctl(VIDIOC_G_PARM, &parm) == 0) {
         applied.rateSettable = (parm.parm.capture.capability & V4L2_CAP_TIMEPERFRAME) != 0;
     }
@@ -280,27 +284,25 @@ int V4l2Camera::apply(V4l2Device& dev, Applied& applied, const char*& what) cons
         // Time per frame is the inverse of the rate.
         parm.parm.capture.timeperframe.numerator = static_cast<uint32_t>(choice_.rate.den);
         parm.parm.capture.timeperframe.denominator = static_cast<uint32_t>(choice_.rate.num);
-        what = "VIDIOC_S_PARM";
         if (const int rc = dev.ioctl(VIDIOC_S_PARM, &parm); rc < 0) {
-            return rc;
+            return {"VIDIOC_S_PARM", rc};
         }
     }
     const v4l2_fract& tpf = parm.parm.capture.timeperframe;
     applied.rate = FrameRate{static_cast<int>(tpf.denominator), static_cast<int>(tpf.numerator)};
-    return 0;
+    return {};
 }
 
-int V4l2Camera::startStreaming(const char*& what) {
+V4l2Camera::StepFailure V4l2Camera::startStreaming() {
     v4l2_requestbuffers req{};
     req.count = config_.camera.buffers;
     req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
     req.memory = V4L2_MEMORY_MMAP;
-    what = "VIDIOC_REQBUFS";
     if (const int rc = dev_.ioctl(VIDIOC_REQBUFS, &req); rc < 0) {
-        return rc;
+        return {"VIDIOC_REQBUFS", rc};
     }
     if (req.count < 2 || req.count > kIndexMask) {
-        return -ENOMEM;
+        return {"VIDIOC_REQBUFS", -ENOMEM};
     }
     buffers_.assign(req.count, Buffer{});
     for (uint32_t i = 0; i < req.count; ++i) {
@@ -308,36 +310,32 @@ int V4l2Camera::startStreaming(const char*& what) {
         b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
         b.memory = V4L2_MEMORY_MMAP;
         b.index = i;
-        what = "VIDIOC_QUERYBUF";
         if (const int rc = dev_.ioctl(VIDIOC_QUERYBUF, &b); rc < 0) {
-            return rc;
+            return {"VIDIOC_QUERYBUF", rc};
         }
-        what = "mmap";
         void* p =
             v4l2_mmap(nullptr, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, dev_.fd(), b.m.offset);
         if (p == MAP_FAILED) {
-            return -errno;
+            return {"mmap", -errno};
         }
         buffers_[i].start = p;
         buffers_[i].length = b.length;
         if (b.length < layout_.frameBytes) {
-            return -EINVAL;
+            return {"mmap", -EINVAL};  // a buffer too small for one frame
         }
     }
     for (uint32_t i = 0; i < req.count; ++i) {
-        what = "VIDIOC_QBUF";
         if (const int rc = queue(i); rc < 0) {
-            return rc;
+            return {"VIDIOC_QBUF", rc};
         }
     }
     v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    what = "VIDIOC_STREAMON";
     if (const int rc = dev_.ioctl(VIDIOC_STREAMON, &type); rc < 0) {
-        return rc;
+        return {"VIDIOC_STREAMON", rc};
     }
     streaming_ = true;
     haveSequence_ = false;
-    return 0;
+    return {};
 }
 
 void V4l2Camera::stopStreaming() {
@@ -428,9 +426,8 @@ bool V4l2Camera::tryReopen() {
         return retryLater("VIDIOC_QUERYCAP", -ENODEV);
     }
     Applied applied;
-    const char* what = "";
-    if (const int rc = apply(dev_, applied, what); rc < 0) {
-        return retryLater(what, rc);
+    if (const StepFailure f = apply(dev_, applied)) {
+        return retryLater(f.step, f.err);
     }
     if (applied.fourcc != format_.fourcc || applied.width != format_.width ||
         applied.height != format_.height) {
@@ -464,8 +461,8 @@ bool V4l2Camera::tryReopen() {
             LOG_INFO(kTag, "%s: controls set again: %s", path.c_str(), controlsText().c_str());
         }
     }
-    if (const int rc = startStreaming(what); rc < 0) {
-        return retryLater(what, rc);
+    if (const StepFailure f = startStreaming()) {
+        return retryLater(f.step, f.err);
     }
     ++reconnects_;
     discontinuity_ = true;

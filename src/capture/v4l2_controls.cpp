@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/text.hpp"
 
 namespace h265direct {
@@ -415,7 +416,7 @@ int listCameraControls(const std::string& device, FILE* out) {
         std::fflush(out);
         return kExitOk;
     } catch (const StartupError& e) {
-        std::fprintf(stderr, "h265direct: error: %s\n", e.what());
+        printError(e.what());
         return e.exitCode();
     }
 }

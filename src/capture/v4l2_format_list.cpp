@@ -6,6 +6,7 @@
 #include "capture/v4l2_camera.hpp"
 #include "capture/v4l2_device.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/text.hpp"
 #include "frame/pixel_format.hpp"
 
@@ -101,7 +102,7 @@ int listCameraFormats(const std::string& device, FILE* out, const SourceConfig* 
         std::fflush(out);
         return kExitOk;
     } catch (const StartupError& e) {
-        std::fprintf(stderr, "h265direct: error: %s\n", e.what());
+        printError(e.what());
         return e.exitCode();
     }
 }

@@ -47,6 +47,12 @@ void logMessage(LogLevel level, const char* module, const char* fmt, ...) {
     fprintf(stderr, "h265direct[%s] %s: %s\n", module, levelName(level), text);
 }
 
+void printError(const std::string& message) {
+    if (logEnabled(LogLevel::Error)) {
+        fprintf(stderr, "h265direct: error: %s\n", message.c_str());
+    }
+}
+
 bool LogThrottle::allow() {
     const int64_t now = monotonicNs();
     if (!any_ || now - last_ >= intervalNs_) {

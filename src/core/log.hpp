@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace h265direct {
 
@@ -13,6 +14,11 @@ bool logEnabled(LogLevel level);
 // One line on stderr: "h265direct[module] level: message". printf-style.
 void logMessage(LogLevel level, const char* module, const char* fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+// The line that ends the program (or the library's run), printed once by the boundary that
+// decides it: "h265direct: error: message" (unless the log level is Quiet). Log lines above
+// report events during a run; this one says why it ended.
+void printError(const std::string& message);
 
 #define H265D_LOG(level, module, ...)                             \
     do {                                                          \

@@ -21,8 +21,12 @@ size_t alignUp(size_t n) {
 }  // namespace
 
 ConvertAhead::ConvertAhead(FrameSource& source, Converter& converter, int width, int height,
-                           bool live)
-    : source_(source), converter_(converter), live_(live), slots_(live ? 2 : 1) {
+                           bool live, PictureCounts* counts)
+    : source_(source),
+      converter_(converter),
+      live_(live),
+      slots_(live ? 2 : 1),
+      counts_(counts != nullptr ? *counts : ownCounts_) {
     readyFd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!readyFd_) {
         throw std::system_error(errno, std::generic_category(), "eventfd");
@@ -79,10 +83,7 @@ void ConvertAhead::run() {
             return;
         }
         if (paused_.load(std::memory_order_relaxed)) {
-            {
-                std::lock_guard lock(mutex_);
-                ++idleFrames_;
-            }
+            counts_.idleFrames.fetch_add(1, std::memory_order_relaxed);
             // Wake the engine so that it sees when a receiver wants frames again.
             [[maybe_unused]] ssize_t n = ::write(readyFd_.get(), &one, sizeof one);
             continue;
@@ -139,7 +140,7 @@ void ConvertAhead::convertInto(FrameLease& lease, int slot, bool olderDiscontinu
     lease.release();
     std::lock_guard lock(mutex_);
     if (!converted) {
-        ++shortFrames_;
+        counts_.shortFrames.fetch_add(1, std::memory_order_relaxed);
         free_.push_back(slot);
         slotFreed_.notify_one();
         return;
@@ -232,16 +233,6 @@ void ConvertAhead::collectStats(StatsReport& report) {
     }
     sourceStats_.clear();
     sourceStatsWanted_ = true;
-}
-
-uint64_t ConvertAhead::shortFrames() {
-    std::lock_guard lock(mutex_);
-    return shortFrames_;
-}
-
-uint64_t ConvertAhead::idleFrames() {
-    std::lock_guard lock(mutex_);
-    return idleFrames_;
 }
 
 }  // namespace h265direct

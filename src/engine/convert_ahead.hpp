@@ -14,6 +14,7 @@
 #include "core/stop_signal.hpp"
 #include "core/unique_fd.hpp"
 #include "frame/frame.hpp"
+#include "engine/picture_source.hpp"
 #include "h265direct/stats.hpp"
 
 namespace h265direct {
@@ -39,7 +40,9 @@ public:
         int slot = -1;
     };
 
-    ConvertAhead(FrameSource& source, Converter& converter, int width, int height, bool live);
+    // `counts`: where frames left out (short, paused) are counted; the stage's own when null.
+    ConvertAhead(FrameSource& source, Converter& converter, int width, int height, bool live,
+                 PictureCounts* counts = nullptr);
     ~ConvertAhead();
     ConvertAhead(const ConvertAhead&) = delete;
     ConvertAhead& operator=(const ConvertAhead&) = delete;
@@ -56,8 +59,8 @@ public:
     // stage's skipped frames added to the source's own `skipped`.
     void collectStats(StatsReport& report);
     // Since the start: frames too short for their format; frames not converted while paused.
-    uint64_t shortFrames();
-    uint64_t idleFrames();
+    uint64_t shortFrames() const { return counts_.shortFrames.load(); }
+    uint64_t idleFrames() const { return counts_.idleFrames.load(); }
 
 private:
     void run();
@@ -91,8 +94,8 @@ private:
     StatsReport sourceStats_;
     bool sourceStatsWanted_ = true;
     uint64_t skipped_ = 0;
-    uint64_t shortFrames_ = 0;
-    uint64_t idleFrames_ = 0;
+    PictureCounts ownCounts_;
+    PictureCounts& counts_;
     std::atomic<bool> paused_{false};
     std::thread worker_;
 };

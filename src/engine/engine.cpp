@@ -22,10 +22,10 @@
 #include "core/unique_fd.hpp"
 #include "encode/x265_encoder.hpp"
 #include "engine/au_pool.hpp"
-#include "engine/convert_ahead.hpp"
 #include "engine/frame_stats.hpp"
 #include "engine/output_sinks.hpp"
 #include "frame/pixel_format.hpp"
+#include "engine/picture_source.hpp"
 #include "h265direct/annexb.hpp"
 #include "net/net_sinks.hpp"
 #include "publish/publish_output.hpp"
@@ -39,8 +39,9 @@ struct Engine::Impl {
     explicit Impl(EngineConfig c) : config(std::move(c)) {}
 
     int run();
-    int fail(int code, const std::string& message);
-    int failAtStart(int code, const std::string& message);
+    // The run ends with `e`: kept for lastError(), printed as the one error line, its code
+    // returned.
+    int fail(const Error& e);
     // Splits the encoder's bytes, shares them with every sink. False: the run must end.
     bool publish(const EncodedFrame& frame, int64_t captureNs, int64_t encodeNs);
     void emitStats(int64_t now);
@@ -65,7 +66,7 @@ struct Engine::Impl {
     std::unique_ptr<FrameSource> source;
     std::unique_ptr<X265Encoder> encoder;
     std::unique_ptr<Converter> converter;
-    std::unique_ptr<ConvertAhead> convertAhead;  // uses source and converter: reset first
+    std::unique_ptr<PictureSource> pictures;  // uses source, converter, encoder: reset first
     std::vector<std::unique_ptr<Sink>> sinks;
     AccessUnitPool pool;
     std::unique_ptr<FrameStats> stats;
@@ -76,30 +77,15 @@ struct Engine::Impl {
     // Capture time per pts, for pictures the encoder gives back later than it took them.
     static constexpr size_t kCaptureRing = 64;
     int64_t captureByPts[kCaptureRing] = {};
-    uint64_t shortFrames = 0;
-    // Frames captured while no output wanted any (no receiver connected): not encoded.
-    uint64_t idleFrames = 0;
 };
 
-int Engine::Impl::fail(int code, const std::string& message) {
+int Engine::Impl::fail(const Error& e) {
     {
         std::lock_guard lock(errorMutex);
-        lastError = message;
+        lastError = e.message;
     }
-    LOG_ERROR(kTag, "%s", message.c_str());
-    return code;
-}
-
-int Engine::Impl::failAtStart(int code, const std::string& message) {
-    {
-        std::lock_guard lock(errorMutex);
-        lastError = message;
-    }
-    // The user's own mistakes, mostly: one plain line, like the command line's.
-    if (logEnabled(LogLevel::Error)) {
-        fprintf(stderr, "h265direct: error: %s\n", message.c_str());
-    }
-    return code;
+    printError(e.message);
+    return e.exitCode;
 }
 
 void Engine::Impl::printFrameLine(const AccessUnit& au) const {
@@ -117,8 +103,8 @@ bool Engine::Impl::publish(const EncodedFrame& frame, int64_t captureNs, int64_t
     // sets filled in. Never hand on a stream we cannot parse ourselves.
     const hevc::ParseError pe = hevc::describeAccessUnit(*au);
     if (pe != hevc::ParseError::None) {
-        fail(kExitFailure, std::string("encoder output is not a valid Annex-B access unit: ") +
-                               hevc::toString(pe));
+        fail({kExitFailure, std::string("encoder output is not a valid Annex-B access unit: ") +
+                                hevc::toString(pe)});
         return false;
     }
     au->pts = frame.pts;
@@ -140,24 +126,11 @@ bool Engine::Impl::publish(const EncodedFrame& frame, int64_t captureNs, int64_t
 void Engine::Impl::emitStats(int64_t now) {
     StatsReport report;
     stats->report(now, report);
-    uint64_t shortTotal = shortFrames;
-    uint64_t idleTotal = idleFrames;
-    if (convertAhead) {
-        convertAhead->collectStats(report);
-        shortTotal += convertAhead->shortFrames();
-        idleTotal += convertAhead->idleFrames();
-    } else {
-        source->collectStats(report);
-    }
+    pictures->collectStats(report);
     for (auto& sink : sinks) {
         sink->collectStats(report);
     }
-    if (shortTotal > 0) {
-        report.add("short_frames", static_cast<int64_t>(shortTotal));
-    }
-    if (idleTotal > 0) {
-        report.add("idle_frames", static_cast<int64_t>(idleTotal));
-    }
+    pictures->collectCounts(report);
     if (statsCallback) {
         statsCallback(report);
     }
@@ -210,8 +183,6 @@ void Engine::Impl::sleepUntilWanted(int64_t deadlineNs) {
 int Engine::Impl::run() {
     runStartNs = monotonicNs();
     frameNumber = 0;
-    shortFrames = 0;
-    idleFrames = 0;
     sinks.clear();
     std::vector<std::unique_ptr<Sink>> networkSinks;
     try {
@@ -241,13 +212,13 @@ int Engine::Impl::run() {
             sinks.push_back(makeCallbackSink(auCallback));
         }
     } catch (const StartupError& e) {
-        return failAtStart(e.exitCode(), e.what());
+        return fail({e.exitCode(), e.what()});
     } catch (const std::exception& e) {
-        return failAtStart(kExitFailure, e.what());
+        return fail({kExitFailure, e.what()});
     }
     sinkStateFd.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!sinkStateFd) {
-        return failAtStart(kExitFailure, std::string("eventfd: ") + strerror(errno));
+        return fail({kExitFailure, std::string("eventfd: ") + strerror(errno)});
     }
     for (auto& sink : sinks) {
         sink->watchState([fd = sinkStateFd.get()] {
@@ -258,14 +229,9 @@ int Engine::Impl::run() {
 
     const bool live = config.source.kind == SourceKind::Camera || config.source.pace;
     try {
-        if (!converter->passThrough() && config.convertThread) {
-            convertAhead = std::make_unique<ConvertAhead>(*source, *converter, format.width,
-                                                          format.height, live);
-        } else if (!converter->passThrough()) {
-            encoder->inputPlanes();  // allocated now, not on the frame path
-        }
+        pictures = makePictureSource(*source, *converter, *encoder, config.convertThread, live);
     } catch (const std::exception& e) {
-        return failAtStart(kExitFailure, e.what());
+        return fail({kExitFailure, e.what()});
     }
 
     LOG_INFO(kTag, "source: %s", source->describe().c_str());
@@ -282,7 +248,6 @@ int Engine::Impl::run() {
         config.durationSec > 0 ? runStartNs + static_cast<int64_t>(config.durationSec * 1e9) : 0;
     int exitCode = kExitOk;
     int64_t pts = 0;
-    LogThrottle shortThrottle;
 
     auto tickStats = [&](int64_t now) {
         if (now >= nextStatsNs) {
@@ -303,7 +268,7 @@ int Engine::Impl::run() {
         // A sink may fail while nothing is encoded (a client that cannot connect): looked at
         // before every frame, wanted or not.
         if (int code = sinkFailure()) {
-            exitCode = fail(code, "an output failed; stopping");
+            exitCode = fail({code, "an output failed; stopping"});
             break;
         }
         if (stop.requested()) {
@@ -331,15 +296,12 @@ int Engine::Impl::run() {
             tickStats(monotonicNs());
             continue;
         }
-        if (convertAhead) {
-            convertAhead->setPaused(!wanted);
-        }
-        // The next frame: converted ahead on the stage's thread, or captured here.
-        FrameLease lease;
-        ConvertAhead::Picture picture;
-        const Status st =
-            convertAhead ? (picture = convertAhead->take(stop)).status : source->next(lease, stop);
+        pictures->setWanted(wanted);
+        // The next picture, ready for the encoder; it goes back when this iteration ends.
+        Picture picture;
+        const Status st = pictures->next(picture, stop);
         if (st == Status::Again) {
+            // Nothing to encode this time (a source timeout, a frame left out and counted).
             tickStats(monotonicNs());
             continue;
         }
@@ -347,64 +309,22 @@ int Engine::Impl::run() {
             break;
         }
         if (st == Status::DeviceLost) {
-            exitCode = fail(kExitDeviceLost, "the capture device went away");
+            exitCode = fail({kExitDeviceLost, "the capture device went away"});
             break;
         }
         if (st != Status::Ok) {
-            exitCode = fail(kExitFailure, "capture failed");
+            exitCode = fail({kExitFailure, "capture failed"});
             break;
         }
-        if (!wanted) {
-            // No receiver: the frame is not encoded (counted).
-            ++idleFrames;
-            if (convertAhead) {
-                convertAhead->giveBack(picture.slot);
-            }
-            tickStats(monotonicNs());
-            continue;
-        }
-        // The picture goes back to the stage when this iteration ends, after the access unit
-        // is published: converting a frame that waits for it (unpaced sources) never delays
-        // the delivery.
-        struct SlotReturn {
-            ConvertAhead* stage;
-            int slot;
-            ~SlotReturn() {
-                if (stage != nullptr) {
-                    stage->giveBack(slot);
-                }
-            }
-        } slotReturn{convertAhead.get(), picture.slot};
-        const bool discontinuity =
-            convertAhead ? picture.discontinuity : lease.view().discontinuity;
-        if (discontinuity || keyframeRequested.exchange(false, std::memory_order_relaxed)) {
+        if (picture.discontinuity() ||
+            keyframeRequested.exchange(false, std::memory_order_relaxed)) {
             encoder->requestKeyframe();
         }
-        const int64_t captureNs = convertAhead ? picture.captureNs : lease.view().captureNs;
+        const int64_t captureNs = picture.captureNs();
         const int64_t encodeStart = monotonicNs();
         EncodedFrame out;
-        Status es;
-        if (convertAhead) {
-            es = encoder->encode(pts, out, picture.planes);
-        } else if (converter->passThrough()) {
-            // x265 copies the picture inside encode(): the buffer goes back right after.
-            const I420Planes planes = converter->passThroughPlanes(lease.view());
-            es = encoder->encode(pts, out, &planes);
-            lease.release();
-        } else {
-            const FrameView& view = lease.view();
-            if (converter->convert(view, encoder->inputPlanes()) != Status::Ok) {
-                ++shortFrames;
-                if (shortThrottle.allow()) {
-                    LOG_WARN(kTag, "frame %llu is shorter than its format needs: skipped",
-                             static_cast<unsigned long long>(view.sequence));
-                }
-                continue;
-            }
-            // The capture buffer returns to the driver before the (long) encode.
-            lease.release();
-            es = encoder->encode(pts, out);
-        }
+        const Status es = encoder->encode(pts, out, picture.planes());
+        picture.encoded();
         captureByPts[static_cast<uint64_t>(pts) % kCaptureRing] = captureNs;
         ++pts;
         const int64_t encodeNs = monotonicNs() - encodeStart;
@@ -412,7 +332,7 @@ int Engine::Impl::run() {
             continue;
         }
         if (es != Status::Ok) {
-            exitCode = fail(kExitFailure, "encoding failed");
+            exitCode = fail({kExitFailure, "encoding failed"});
             break;
         }
         const int64_t outCapture = captureByPts[static_cast<uint64_t>(out.pts) % kCaptureRing];
@@ -440,7 +360,7 @@ int Engine::Impl::run() {
     }
     if (exitCode == kExitOk) {
         if (int code = sinkFailure()) {
-            exitCode = fail(code, "an output failed");
+            exitCode = fail({code, "an output failed"});
         }
     }
     const int64_t now = monotonicNs();
@@ -448,7 +368,7 @@ int Engine::Impl::run() {
         emitStats(now);
     }
     emitTotals(now);
-    convertAhead.reset();
+    pictures.reset();
     sinks.clear();
     sinkStateFd.reset();
     encoder.reset();

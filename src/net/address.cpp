@@ -15,25 +15,28 @@ bool isLiteral(const std::string& host, int family) {
     return inet_pton(family, host.c_str(), buf) == 1;
 }
 
-std::string parsePort(std::string_view text, uint16_t& port) {
+Error usage(std::string message) {
+    return Error{kExitUsage, std::move(message)};
+}
+
+Result<uint16_t> parsePort(std::string_view text) {
     if (text.empty()) {
-        return "no port given (expected HOST:PORT)";
+        return usage("no port given (expected HOST:PORT)");
     }
     unsigned long value = 0;
     for (char c : text) {
         if (c < '0' || c > '9') {
-            return "port '" + std::string(text) + "' is not a number 1..65535";
+            return usage("port '" + std::string(text) + "' is not a number 1..65535");
         }
         value = value * 10 + static_cast<unsigned long>(c - '0');
         if (value > 65535) {
-            return "port " + std::string(text) + " is out of range 1..65535";
+            return usage("port " + std::string(text) + " is out of range 1..65535");
         }
     }
     if (value == 0) {
-        return "port 0 is out of range 1..65535";
+        return usage("port 0 is out of range 1..65535");
     }
-    port = static_cast<uint16_t>(value);
-    return {};
+    return static_cast<uint16_t>(value);
 }
 
 }  // namespace
@@ -46,32 +49,31 @@ std::string Endpoint::toString() const {
     return host + ":" + p;
 }
 
-std::string parseEndpoint(std::string_view text, bool hostOptional, Endpoint& out) {
-    out = Endpoint{};
+Result<Endpoint> parseEndpoint(std::string_view text, bool hostOptional) {
     if (text.empty()) {
-        return "empty address";
+        return usage("empty address");
     }
     std::string_view host;
     std::string_view port;
     if (text.front() == '[') {
         const size_t close = text.find(']');
         if (close == std::string_view::npos) {
-            return "'" + std::string(text) + "': missing ']' after the IPv6 address";
+            return usage("'" + std::string(text) + "': missing ']' after the IPv6 address");
         }
         host = text.substr(1, close - 1);
         const std::string_view rest = text.substr(close + 1);
         if (rest.empty()) {
-            return "'" + std::string(text) + "': no port given (expected [ADDRESS]:PORT)";
+            return usage("'" + std::string(text) + "': no port given (expected [ADDRESS]:PORT)");
         }
         if (rest.front() != ':') {
-            return "'" + std::string(text) + "': expected ':' after ']'";
+            return usage("'" + std::string(text) + "': expected ':' after ']'");
         }
         port = rest.substr(1);
         if (host.empty()) {
-            return "'" + std::string(text) + "': empty IPv6 address";
+            return usage("'" + std::string(text) + "': empty IPv6 address");
         }
         if (!isLiteral(std::string(host), AF_INET6)) {
-            return "'" + std::string(host) + "' is not an IPv6 address";
+            return usage("'" + std::string(host) + "' is not an IPv6 address");
         }
     } else {
         const size_t colon = text.rfind(':');
@@ -79,26 +81,29 @@ std::string parseEndpoint(std::string_view text, bool hostOptional, Endpoint& ou
             if (hostOptional && text.find_first_not_of("0123456789") == std::string_view::npos) {
                 port = text;  // "-l 5005"
             } else {
-                return "'" + std::string(text) + "': no port given (expected HOST:PORT)";
+                return usage("'" + std::string(text) + "': no port given (expected HOST:PORT)");
             }
         } else {
             host = text.substr(0, colon);
             port = text.substr(colon + 1);
             if (host.find(':') != std::string_view::npos) {
-                return "'" + std::string(text) +
-                       "': write IPv6 addresses in brackets, e.g. [::1]:5005";
+                return usage("'" + std::string(text) +
+                             "': write IPv6 addresses in brackets, e.g. [::1]:5005");
             }
         }
     }
     if (host.empty() && !hostOptional) {
-        return "'" + std::string(text) + "': no host given (expected HOST:PORT)";
+        return usage("'" + std::string(text) + "': no host given (expected HOST:PORT)");
     }
-    if (std::string err = parsePort(port, out.port); !err.empty()) {
-        return err;
+    Result<uint16_t> portNumber = parsePort(port);
+    if (!portNumber) {
+        return portNumber.error();
     }
+    Endpoint out;
+    out.port = portNumber.value();
     out.host = std::string(host);
     out.numeric = out.host.empty() || isLiteral(out.host, AF_INET) || isLiteral(out.host, AF_INET6);
-    return {};
+    return out;
 }
 
 std::string SocketAddress::toString() const {
@@ -116,9 +121,8 @@ std::string SocketAddress::toString() const {
     return "?";
 }
 
-std::string resolveEndpoint(const Endpoint& endpoint, bool passive,
-                            std::vector<SocketAddress>& out) {
-    out.clear();
+Result<std::vector<SocketAddress>> resolveEndpoint(const Endpoint& endpoint, bool passive) {
+    std::vector<SocketAddress> out;
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -129,7 +133,7 @@ std::string resolveEndpoint(const Endpoint& endpoint, bool passive,
     const int rc = getaddrinfo(endpoint.host.empty() ? nullptr : endpoint.host.c_str(),
                                port.c_str(), &hints, &list);
     if (rc != 0) {
-        return std::string("cannot resolve '") + endpoint.host + "': " + gai_strerror(rc);
+        return usage(std::string("cannot resolve '") + endpoint.host + "': " + gai_strerror(rc));
     }
     for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
         if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) {
@@ -149,14 +153,14 @@ std::string resolveEndpoint(const Endpoint& endpoint, bool passive,
     }
     freeaddrinfo(list);
     if (out.empty()) {
-        return "'" + endpoint.host + "' has no IPv4 or IPv6 address";
+        return usage("'" + endpoint.host + "' has no IPv4 or IPv6 address");
     }
-    return {};
+    return out;
 }
 
-std::string listenAddresses(const Endpoint& endpoint, std::vector<SocketAddress>& out) {
+Result<std::vector<SocketAddress>> listenAddresses(const Endpoint& endpoint) {
     if (!endpoint.host.empty()) {
-        return resolveEndpoint(endpoint, true, out);
+        return resolveEndpoint(endpoint, true);
     }
     SocketAddress any6;
     auto* a6 = reinterpret_cast<sockaddr_in6*>(&any6.storage);
@@ -164,8 +168,7 @@ std::string listenAddresses(const Endpoint& endpoint, std::vector<SocketAddress>
     a6->sin6_addr = in6addr_any;
     a6->sin6_port = htons(endpoint.port);
     any6.length = sizeof(sockaddr_in6);
-    out.push_back(any6);
-    return {};
+    return std::vector<SocketAddress>{any6};
 }
 
 }  // namespace h265direct::net

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/error.hpp"
+
 namespace h265direct::net {
 
 // A parsed -t / -l value: host (empty: any address, listen only) and port.
@@ -19,8 +21,8 @@ struct Endpoint {
 };
 
 // Parses "HOST:PORT", "[IPV6]:PORT", and, when hostOptional, "PORT" or ":PORT". The port is
-// decimal, 1..65535. Returns an empty string on success, else what is wrong (no option name).
-std::string parseEndpoint(std::string_view text, bool hostOptional, Endpoint& out);
+// decimal, 1..65535. The error (kExitUsage) says what is wrong, without the option's name.
+Result<Endpoint> parseEndpoint(std::string_view text, bool hostOptional);
 
 struct SocketAddress {
     sockaddr_storage storage{};
@@ -33,14 +35,12 @@ struct SocketAddress {
 };
 
 // Resolves an endpoint to stream socket addresses (getaddrinfo; blocks for names). passive:
-// for binding, where an empty host means every local address. Returns an empty string on
-// success, else the resolver's message.
-std::string resolveEndpoint(const Endpoint& endpoint, bool passive,
-                            std::vector<SocketAddress>& out);
+// for binding, where an empty host means every local address. At least one address, or the
+// resolver's message (kExitUsage).
+Result<std::vector<SocketAddress>> resolveEndpoint(const Endpoint& endpoint, bool passive);
 
 // The addresses to listen on: for an endpoint without a host, the IPv6 wildcard (one
 // dual-stack socket takes IPv4 and IPv6 peers); otherwise what the host resolves to.
-// Returns an error message, empty on success.
-std::string listenAddresses(const Endpoint& endpoint, std::vector<SocketAddress>& out);
+Result<std::vector<SocketAddress>> listenAddresses(const Endpoint& endpoint);
 
 }  // namespace h265direct::net

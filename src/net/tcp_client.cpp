@@ -14,13 +14,9 @@
 namespace h265direct::net {
 
 void TcpOutput::Impl::setUpClient() {
-    if (std::string err = parseEndpoint(config.connect, false, endpoint); !err.empty()) {
-        throw StartupError(kExitUsage, "-t: " + err);
-    }
+    endpoint = parseEndpoint(config.connect, false).orThrow("-t: ");
     // At start the caller waits anyway, and a name that does not resolve is a usage error.
-    if (std::string err = resolveEndpoint(endpoint, false, client.addresses); !err.empty()) {
-        throw StartupError(kExitUsage, "-t: " + err);
-    }
+    client.addresses = resolveEndpoint(endpoint, false).orThrow("-t: ");
 }
 
 void TcpOutput::Impl::startConnectRound() {
@@ -58,11 +54,13 @@ void TcpOutput::Impl::startResolve() {
     // The thread is detached; teardown abandons the job, after which it touches nothing of
     // the output.
     std::thread([job, e = endpoint] {
-        std::vector<SocketAddress> fresh;
-        std::string error = resolveEndpoint(e, false, fresh);
+        Result<std::vector<SocketAddress>> fresh = resolveEndpoint(e, false);
         std::lock_guard lock(job->mutex);
-        job->result = std::move(fresh);
-        job->error = std::move(error);
+        if (fresh) {
+            job->result = std::move(fresh).value();
+        } else {
+            job->error = fresh.error().message;
+        }
         job->done = true;
         if (!job->abandoned) {
             const uint64_t one = 1;

@@ -15,13 +15,8 @@
 namespace h265direct::net {
 
 void TcpOutput::Impl::setUpServer() {
-    if (std::string err = parseEndpoint(config.listen, true, endpoint); !err.empty()) {
-        throw StartupError(kExitUsage, "-l: " + err);
-    }
-    std::vector<SocketAddress> binds;
-    if (std::string err = listenAddresses(endpoint, binds); !err.empty()) {
-        throw StartupError(kExitUsage, "-l: " + err);
-    }
+    endpoint = parseEndpoint(config.listen, true).orThrow("-l: ");
+    const std::vector<SocketAddress> binds = listenAddresses(endpoint).orThrow("-l: ");
     std::string lastError;
     int lastErrno = 0;
     for (size_t i = 0; i < binds.size(); ++i) {

@@ -395,16 +395,17 @@ void Receiver::serve(int lfd, std::unique_ptr<Connection> conn) {
 }
 
 int Receiver::listenLoop() {
-    net::Endpoint ep;
-    if (std::string err = net::parseEndpoint(opt_.listen, true, ep); !err.empty()) {
-        fprintf(stderr, "h265direct-receiver: -l: %s\n", err.c_str());
-        return kExitUsage;
+    const Result<net::Endpoint> ep = net::parseEndpoint(opt_.listen, true);
+    if (!ep) {
+        fprintf(stderr, "h265direct-receiver: -l: %s\n", ep.error().message.c_str());
+        return ep.error().exitCode;
     }
-    std::vector<net::SocketAddress> addrs;
-    if (std::string err = net::listenAddresses(ep, addrs); !err.empty()) {
-        fprintf(stderr, "h265direct-receiver: -l: %s\n", err.c_str());
-        return kExitUsage;
+    const Result<std::vector<net::SocketAddress>> binds = net::listenAddresses(ep.value());
+    if (!binds) {
+        fprintf(stderr, "h265direct-receiver: -l: %s\n", binds.error().message.c_str());
+        return binds.error().exitCode;
     }
+    const std::vector<net::SocketAddress>& addrs = binds.value();
     UniqueFd lfd(::socket(addrs[0].family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     const int one = 1, zero = 0;
     setsockopt(lfd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -425,16 +426,18 @@ int Receiver::listenLoop() {
 }
 
 int Receiver::connectOnce() {
-    net::Endpoint ep;
-    if (std::string err = net::parseEndpoint(opt_.connect, false, ep); !err.empty()) {
-        fprintf(stderr, "h265direct-receiver: -c: %s\n", err.c_str());
-        return kExitUsage;
+    const Result<net::Endpoint> ep = net::parseEndpoint(opt_.connect, false);
+    if (!ep) {
+        fprintf(stderr, "h265direct-receiver: -c: %s\n", ep.error().message.c_str());
+        return ep.error().exitCode;
     }
-    std::vector<net::SocketAddress> addrs;
-    if (std::string err = net::resolveEndpoint(ep, false, addrs); !err.empty()) {
-        fprintf(stderr, "h265direct-receiver: -c: %s\n", err.c_str());
-        return kExitUsage;
+    const Result<std::vector<net::SocketAddress>> resolved =
+        net::resolveEndpoint(ep.value(), false);
+    if (!resolved) {
+        fprintf(stderr, "h265direct-receiver: -c: %s\n", resolved.error().message.c_str());
+        return resolved.error().exitCode;
     }
+    const std::vector<net::SocketAddress>& addrs = resolved.value();
     std::string lastError;
     for (const net::SocketAddress& a : addrs) {
         auto c = std::make_unique<Connection>();
