@@ -389,4 +389,25 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
     return result;
 }
 
+std::string choiceText(const std::vector<CameraFormatDesc>& formats,
+                       const NegotiationRequest& request, const CanConvert& canConvert) {
+    const NegotiationResult r = negotiateFormat(formats, request, canConvert);
+    const std::string asked =
+        sizeText(request.width, request.height) + " at " + formatRate(request.rate) + " fps";
+    if (!r.ok) {
+        return "for " + asked + ": " + r.error + "\n";
+    }
+    std::string text = "for " + asked + " h265direct would capture " + fourccToString(r.fourcc) +
+                       (r.emulated ? " (converted by libv4l2)" : "") + " at " + formatRate(r.rate) +
+                       " fps\n";
+    if (request.fourcc != 0) {
+        text +=
+            "  forced with --pixel-format; cost " + std::to_string(r.cost) + " to turn into I420\n";
+    }
+    for (const std::string& note : r.notes) {
+        text += "  " + note + "\n";
+    }
+    return text;
+}
+
 }  // namespace h265direct

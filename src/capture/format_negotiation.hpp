@@ -105,6 +105,11 @@ std::optional<int> conversionCost(uint32_t fourcc, const CanConvert& canConvert)
 NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
                                   const NegotiationRequest& request, const CanConvert& canConvert);
 
+// What --list-formats prints for a request: the choice, the rate reached or not, its cost
+// and why (the notes), one item a line; or the error.
+std::string choiceText(const std::vector<CameraFormatDesc>& formats,
+                       const NegotiationRequest& request, const CanConvert& canConvert);
+
 // <0, 0, >0; rates within 0.1% of each other compare equal (30 and 10000000/333333).
 int compareRates(FrameRate a, FrameRate b);
 

@@ -183,6 +183,25 @@ TEST(V4l2Negotiation, UvcWebcamAt720pTakesMjpegForTheRate) {
         << allNotes(r);
 }
 
+TEST(V4l2Negotiation, ListFormatsSaysWhatWasChosenAndWhy) {
+    const auto formats = loadFormatListing("v4l2_uvc_webcam_formats.txt");
+    EXPECT_EQ(choiceText(formats, request(1280, 720, 30), convertible),
+              "for 1280x720 at 30 fps h265direct would capture YU12 (converted by libv4l2) at "
+              "30 fps\n"
+              "  YU12 (converted by libv4l2 from MJPG) chosen: reaches the 30 fps asked for at "
+              "1280x720; the cheapest of those to turn into I420 (cost 200); the camera itself "
+              "offers YUYV MJPG\n"
+              "  chosen for its rate over YUYV (cost 20, only 10 fps at 1280x720)\n");
+    EXPECT_EQ(choiceText(formats, request(1280, 720, 30, V4L2_PIX_FMT_YUYV), convertible),
+              "for 1280x720 at 30 fps h265direct would capture YUYV at 10 fps\n"
+              "  forced with --pixel-format; cost 20 to turn into I420\n"
+              "  the device offers at most 10 fps for YUYV 1280x720: using 10 fps instead of the "
+              "30 fps asked for\n");
+    EXPECT_EQ(choiceText(formats, request(1024, 768, 30), convertible)
+                  .rfind("for 1024x768 at 30 fps: the device cannot capture 1024x768", 0),
+              0u);
+}
+
 TEST(V4l2Negotiation, UvcWebcamAt720pAnd10FpsTakesYuyv) {
     // Both reach 10 fps: the cheapest wins, and the camera's own YUYV beats libv4l2's copy.
     const auto formats = loadFormatListing("v4l2_uvc_webcam_formats.txt");
