@@ -17,6 +17,7 @@ PACKAGES=(
   # build
   build-essential cmake pkg-config git clang-format help2man
   libx265-dev libswscale-dev libavutil-dev liburing-dev libv4l-dev
+  libavcodec-dev  # bench/mjpeg_decode_bench: FFmpeg's MJPEG decoder, compared
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   # test references: real decoders and receivers
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good

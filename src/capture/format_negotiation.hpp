@@ -83,9 +83,9 @@ using CanConvert = std::function<bool(uint32_t fourcc)>;
 inline constexpr int kUnrankedConversionCost = 50;
 
 // The cost of a compressed camera format (MJPEG) that libv4l2 decodes into an emulated one,
-// on the pixel-format table's scale (YUYV 20): decoding a JPEG costs about ten times the
+// on the pixel-format table's scale (YUYV 20): decoding a JPEG costs about 17 times the
 // CPU of unpacking YUYV (measured in docs/benchmarks.md, "MJPEG decode").
-inline constexpr int kMjpegDecodeCost = 200;
+inline constexpr int kMjpegDecodeCost = 340;
 
 // How costly a native format is to turn into I420 (the pixel-format table's cost column):
 // 0 = I420 itself, larger = more work; nullopt for formats canConvert refuses.

@@ -189,7 +189,7 @@ TEST(V4l2Negotiation, ListFormatsSaysWhatWasChosenAndWhy) {
               "for 1280x720 at 30 fps h265direct would capture YU12 (converted by libv4l2) at "
               "30 fps\n"
               "  YU12 (converted by libv4l2 from MJPG) chosen: reaches the 30 fps asked for at "
-              "1280x720; the cheapest of those to turn into I420 (cost 200); the camera itself "
+              "1280x720; the cheapest of those to turn into I420 (cost 340); the camera itself "
               "offers YUYV MJPG\n"
               "  chosen for its rate over YUYV (cost 20, only 10 fps at 1280x720)\n");
     EXPECT_EQ(choiceText(formats, request(1280, 720, 30, V4L2_PIX_FMT_YUYV), convertible),
