@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "capture/format_negotiation.hpp"
 #include "capture/v4l2_format_recording.hpp"
@@ -98,6 +99,22 @@ TEST(V4l2Negotiation, VividSmallSizeGetsTheRateAsked) {
     EXPECT_EQ(fourccToString(r.fourcc), "YU12");
     EXPECT_EQ(r.rate.fps(), 30.0);
     EXPECT_FALSE(anyNoteContains(r, "instead of")) << allNotes(r);
+}
+
+TEST(V4l2Negotiation, VividChoosesI420AtEverySizeAndRate) {
+    // vivid offers no MJPEG and every format the same rates: the rate never tips the choice.
+    const auto formats = loadFormatListing("v4l2_vivid_formats.txt");
+    for (const auto& [w, h] :
+         {std::pair{320, 180}, std::pair{640, 360}, std::pair{640, 480}, std::pair{1280, 720},
+          std::pair{1920, 1080}, std::pair{3840, 2160}}) {
+        for (int fps : {5, 15, 30, 60}) {
+            const auto r = negotiateFormat(formats, request(w, h, fps), convertible);
+            ASSERT_TRUE(r.ok) << r.error;
+            EXPECT_EQ(fourccToString(r.fourcc), "YU12") << w << "x" << h << " at " << fps;
+            EXPECT_EQ(r.cost, 0);
+            EXPECT_EQ(r.passedOver, 0u);
+        }
+    }
 }
 
 TEST(V4l2Negotiation, VividRateBetweenTwoOfferedTakesTheOneBelow) {
