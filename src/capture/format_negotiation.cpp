@@ -76,9 +76,90 @@ struct Candidate {
     const CameraFormatDesc* format = nullptr;
     const SizeCaps* size = nullptr;  // nullptr: sizes not enumerated (the driver decides)
     int cost = 0;
+    uint32_t source = 0;  // emulated: the camera's own format libv4l2 converts from (0: unknown)
     std::optional<FrameRate> rate;
     bool reachesRate = true;  // the rate asked for (or faster) is offered, or unknown
 };
+
+// Candidates in order of preference: those that reach the asked rate, by cost; then those
+// that do not, fastest first, then by cost. At equal cost the camera's own format beats one
+// libv4l2 makes; then the device's order (the sort is stable).
+bool preferred(const Candidate& a, const Candidate& b) {
+    if (a.reachesRate != b.reachesRate) {
+        return a.reachesRate;
+    }
+    if (!a.reachesRate && a.rate && b.rate) {
+        if (const int c = compareRates(*a.rate, *b.rate); c != 0) {
+            return c > 0;
+        }
+    }
+    if (a.cost != b.cost) {
+        return a.cost < b.cost;
+    }
+    return !a.format->emulated && b.format->emulated;
+}
+
+// The cost of the camera's own format as the source of a libv4l2-emulated one.
+int sourceCost(const CameraFormatDesc& native, const CanConvert& canConvert) {
+    if (const auto cost = conversionCost(native.fourcc, canConvert)) {
+        return *cost;
+    }
+    return native.compressed ? kMjpegDecodeCost : kUnrankedConversionCost;
+}
+
+// libv4l2 makes an emulated format from one of the camera's own formats. Its cost is the
+// conversion from that source plus the emulated format's own cost. The source is the
+// cheapest native format that offers the size at the emulated entry's rate or faster; when
+// the driver lists no sizes, a compressed native format is assumed to be the source if
+// there is one.
+void costEmulated(Candidate& c, const std::vector<CameraFormatDesc>& formats, int w, int h,
+                  FrameRate wanted, const CanConvert& canConvert) {
+    std::optional<int> best;
+    for (const CameraFormatDesc& f : formats) {
+        if (f.emulated) {
+            continue;
+        }
+        if (c.rate) {
+            const SizeCaps* s = findSize(f, w, h);
+            const auto r = s ? pickRate(s->rates, wanted) : std::nullopt;
+            if (!r || compareRates(*r, *c.rate) < 0) {
+                continue;
+            }
+        }
+        const int cost = sourceCost(f, canConvert);
+        if (!best || cost < *best) {
+            best = cost;
+            c.source = f.fourcc;
+        }
+    }
+    if (!best) {
+        const bool compressed = std::any_of(formats.begin(), formats.end(), [](const auto& f) {
+            return !f.emulated && f.compressed;
+        });
+        best = compressed ? kMjpegDecodeCost : kUnrankedConversionCost;
+    }
+    c.cost += *best;
+}
+
+std::string costText(const Candidate& c) {
+    return "cost " + std::to_string(c.cost);
+}
+
+std::string rateReachText(const Candidate& c, int w, int h) {
+    if (!c.rate) {
+        return "rate not listed by the driver";
+    }
+    return formatRate(*c.rate) + " fps at " + sizeText(w, h);
+}
+
+std::string describe(const Candidate& c) {
+    std::string s = fourccToString(c.format->fourcc);
+    if (c.format->emulated) {
+        s += " (converted by libv4l2" +
+             (c.source ? " from " + fourccToString(c.source) : std::string()) + ")";
+    }
+    return s;
+}
 
 }  // namespace
 
@@ -223,6 +304,9 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
                 c.reachesRate = compareRates(*c.rate, wanted) >= 0;
             }
         }
+        if (f->emulated) {
+            costEmulated(c, formats, w, h, wanted, canConvert);
+        }
         candidates.push_back(c);
     }
     if (candidates.empty()) {
@@ -232,22 +316,16 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
                        "; sizes it offers: " + sizesOffered(usable) + " (choose one with -s)";
         return result;
     }
-    std::stable_sort(candidates.begin(), candidates.end(),
-                     [](const Candidate& a, const Candidate& b) {
-                         if (a.format->emulated != b.format->emulated) {
-                             return !a.format->emulated;
-                         }
-                         if (a.reachesRate != b.reachesRate) {
-                             return a.reachesRate;
-                         }
-                         return a.cost < b.cost;
-                     });
+    std::stable_sort(candidates.begin(), candidates.end(), preferred);
     const Candidate& best = candidates.front();
 
     result.ok = true;
     result.fourcc = best.format->fourcc;
     result.description = best.format->description;
     result.emulated = best.format->emulated;
+    result.sourceFourcc = best.source;
+    result.cost = best.cost;
+    result.reachesRate = best.reachesRate;
     result.width = w;
     result.height = h;
     result.rateKnown = best.rate.has_value();
@@ -257,7 +335,26 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
     }
 
     if (request.fourcc == 0) {
-        std::string why = fourccToString(result.fourcc) + " chosen: ";
+        std::string why = describe(best) + " chosen: ";
+        if (best.rate && best.reachesRate) {
+            why += "reaches the " + formatRate(wanted) + " fps asked for at " + sizeText(w, h);
+        } else if (best.rate) {
+            why += "the fastest offered at " + sizeText(w, h) + " (" + formatRate(*best.rate) +
+                   " fps, " + formatRate(wanted) + " asked for)";
+        } else {
+            why += "the driver lists no rates for it";
+        }
+        if (best.cost == 0 && !best.format->emulated) {
+            why += "; the camera delivers I420, no conversion needed";
+        } else {
+            const bool alone =
+                std::none_of(candidates.begin() + 1, candidates.end(), [&](const Candidate& c) {
+                    return c.reachesRate == best.reachesRate &&
+                           (!c.rate || !best.rate || compareRates(*c.rate, *best.rate) == 0);
+                });
+            why += alone ? "; " + costText(best) + " to turn into I420"
+                         : "; the cheapest of those to turn into I420 (" + costText(best) + ")";
+        }
         if (best.format->emulated) {
             std::string natives;
             for (const CameraFormatDesc& f : formats) {
@@ -265,15 +362,20 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
                     appendItem(natives, " ", fourccToString(f.fourcc));
                 }
             }
-            why += "converted from the camera's own format by libv4l2 (the camera offers " +
-                   (natives.empty() ? std::string("nothing") : natives) +
-                   " natively, none usable directly at " + sizeText(w, h) + ")";
-        } else if (best.cost == 0) {
-            why += "the camera delivers I420, no conversion needed";
-        } else {
-            why += "the cheapest of the camera's formats to turn into I420 at " + sizeText(w, h);
+            why += "; the camera itself offers " +
+                   (natives.empty() ? std::string("nothing") : natives);
         }
         result.notes.push_back(why);
+        // Say so when a cheaper format was passed over for its rate.
+        for (const Candidate& c : candidates) {
+            if (c.cost < best.cost && c.rate && best.rate &&
+                compareRates(*c.rate, *best.rate) < 0) {
+                result.notes.push_back("chosen for its rate over " + describe(c) + " (" +
+                                       costText(c) + ", only " + rateReachText(c, w, h) + ")");
+                result.passedOver = c.format->fourcc;
+                break;
+            }
+        }
     }
     if (best.rate && compareRates(*best.rate, wanted) != 0) {
         const bool slower = compareRates(*best.rate, wanted) < 0;
@@ -284,20 +386,28 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
             formatRate(*best.rate) + " fps instead of the " + formatRate(wanted) +
             " fps asked for");
     }
-    if (!best.reachesRate) {
-        // Tell the user when another format would have reached the rate.
-        for (const Candidate& c : candidates) {
-            if (c.reachesRate && c.rate && &c != &best) {
-                result.notes.push_back(fourccToString(c.format->fourcc) +
-                                       (c.format->emulated ? " (decoded by libv4l2)" : "") +
-                                       " would give " + formatRate(*c.rate) +
-                                       " fps; choose it with --pixel-format " +
-                                       fourccToString(c.format->fourcc));
-                break;
-            }
-        }
-    }
     return result;
+}
+
+std::string choiceText(const std::vector<CameraFormatDesc>& formats,
+                       const NegotiationRequest& request, const CanConvert& canConvert) {
+    const NegotiationResult r = negotiateFormat(formats, request, canConvert);
+    const std::string asked =
+        sizeText(request.width, request.height) + " at " + formatRate(request.rate) + " fps";
+    if (!r.ok) {
+        return "for " + asked + ": " + r.error + "\n";
+    }
+    std::string text = "for " + asked + " h265direct would capture " + fourccToString(r.fourcc) +
+                       (r.emulated ? " (converted by libv4l2)" : "") + " at " + formatRate(r.rate) +
+                       " fps\n";
+    if (request.fourcc != 0) {
+        text +=
+            "  forced with --pixel-format; cost " + std::to_string(r.cost) + " to turn into I420\n";
+    }
+    for (const std::string& note : r.notes) {
+        text += "  " + note + "\n";
+    }
+    return text;
 }
 
 }  // namespace h265direct

@@ -63,6 +63,10 @@ struct NegotiationResult {
     uint32_t fourcc = 0;
     std::string description;
     bool emulated = false;
+    uint32_t sourceFourcc = 0;  // emulated: the camera's own format libv4l2 converts from
+    int cost = 0;               // the negotiation cost of turning it into I420
+    bool reachesRate = false;   // the rate asked for (or faster) is offered, or not listed
+    uint32_t passedOver = 0;    // a cheaper format not chosen because it is slower (0: none)
     int width = 0;
     int height = 0;
     FrameRate rate;                  // the rate to ask the driver for (VIDIOC_S_PARM)
@@ -78,20 +82,33 @@ using CanConvert = std::function<bool(uint32_t fourcc)>;
 // The cost of a format canConvert takes that has no row in the pixel-format table.
 inline constexpr int kUnrankedConversionCost = 50;
 
+// The cost of a compressed camera format (MJPEG) that libv4l2 decodes into an emulated one,
+// on the pixel-format table's scale (YUYV 20): decoding a JPEG costs about 17 times the
+// CPU of unpacking YUYV (measured in docs/benchmarks.md, "MJPEG decode").
+inline constexpr int kMjpegDecodeCost = 340;
+
 // How costly a native format is to turn into I420 (the pixel-format table's cost column):
 // 0 = I420 itself, larger = more work; nullopt for formats canConvert refuses.
 std::optional<int> conversionCost(uint32_t fourcc, const CanConvert& canConvert);
 
 // Picks the format, size and rate. Rules (see docs/camera.md):
-//  - only formats the converter takes; native formats first, by conversion cost, then
-//    formats libv4l2 emulates (for cameras that offer only MJPEG and the like);
+//  - only formats the converter takes, native or emulated by libv4l2;
 //  - the requested size must be offered; otherwise an error that lists the sizes that are
 //    (kExitFormat) — a silently different picture size would surprise every receiver;
-//  - among formats of equal standing, one that reaches the requested rate wins;
+//  - a format that reaches the requested rate beats one that does not; among those that
+//    do, the cheapest to turn into I420 wins (an emulated format costs its own conversion
+//    plus its source's: kMjpegDecodeCost for MJPEG); when none does, the fastest wins, then
+//    the cheapest; at equal cost a native format beats an emulated one;
 //  - the rate is the one offered nearest below the request (else the slowest above), and a
-//    note says so when it is not the one asked for.
+//    note says so when it is not the one asked for, and when a cheaper but slower format
+//    was passed over.
 NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
                                   const NegotiationRequest& request, const CanConvert& canConvert);
+
+// What --list-formats prints for a request: the choice, the rate reached or not, its cost
+// and why (the notes), one item a line; or the error.
+std::string choiceText(const std::vector<CameraFormatDesc>& formats,
+                       const NegotiationRequest& request, const CanConvert& canConvert);
 
 // <0, 0, >0; rates within 0.1% of each other compare equal (30 and 10000000/333333).
 int compareRates(FrameRate a, FrameRate b);

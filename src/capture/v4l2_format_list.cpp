@@ -35,7 +35,7 @@ std::string ratesText(const RateCaps& caps) {
 std::string usageText(const CameraFormatDesc& f, const std::vector<CameraFormatDesc>& all) {
     const auto cost = conversionCost(f.fourcc, canConvert);
     if (f.emulated) {
-        return cost ? "emulated by libv4l2 — used only when no native format fits"
+        return cost ? "emulated by libv4l2 — used when no cheaper format reaches the rate"
                     : "emulated by libv4l2 — not supported by h265direct";
     }
     if (cost) {
@@ -88,16 +88,7 @@ int listCameraFormats(const std::string& device, FILE* out, const SourceConfig* 
             req.width = request->width;
             req.height = request->height;
             req.rate = FrameRate{request->fpsNum, request->fpsDen};
-            const NegotiationResult r = negotiateFormat(formats, req, canConvert);
-            if (r.ok) {
-                std::fprintf(
-                    out, "for %dx%d at %s fps h265direct would capture %s%s at %s fps\n", req.width,
-                    req.height, formatRate(req.rate).c_str(), fourccToString(r.fourcc).c_str(),
-                    r.emulated ? " (converted by libv4l2)" : "", formatRate(r.rate).c_str());
-            } else {
-                std::fprintf(out, "for %dx%d at %s fps: %s\n", req.width, req.height,
-                             formatRate(req.rate).c_str(), r.error.c_str());
-            }
+            std::fputs(choiceText(formats, req, canConvert).c_str(), out);
         }
         std::fflush(out);
         return kExitOk;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "capture/format_negotiation.hpp"
 #include "capture/v4l2_format_recording.hpp"
@@ -100,6 +101,22 @@ TEST(V4l2Negotiation, VividSmallSizeGetsTheRateAsked) {
     EXPECT_FALSE(anyNoteContains(r, "instead of")) << allNotes(r);
 }
 
+TEST(V4l2Negotiation, VividChoosesI420AtEverySizeAndRate) {
+    // vivid offers no MJPEG and every format the same rates: the rate never tips the choice.
+    const auto formats = loadFormatListing("v4l2_vivid_formats.txt");
+    for (const auto& [w, h] :
+         {std::pair{320, 180}, std::pair{640, 360}, std::pair{640, 480}, std::pair{1280, 720},
+          std::pair{1920, 1080}, std::pair{3840, 2160}}) {
+        for (int fps : {5, 15, 30, 60}) {
+            const auto r = negotiateFormat(formats, request(w, h, fps), convertible);
+            ASSERT_TRUE(r.ok) << r.error;
+            EXPECT_EQ(fourccToString(r.fourcc), "YU12") << w << "x" << h << " at " << fps;
+            EXPECT_EQ(r.cost, 0);
+            EXPECT_EQ(r.passedOver, 0u);
+        }
+    }
+}
+
 TEST(V4l2Negotiation, VividRateBetweenTwoOfferedTakesTheOneBelow) {
     const auto formats = loadFormatListing("v4l2_vivid_formats.txt");
     // 320x180 offers ... 15, 25, 30 ...: 20 is not among them.
@@ -159,17 +176,96 @@ TEST(V4l2Negotiation, UvcWebcamTakesNativeYuyvOverEmulatedI420) {
     EXPECT_EQ(r.rate.fps(), 30.0);
 }
 
-TEST(V4l2Negotiation, UvcWebcamAt720pStaysNativeAndNamesTheFasterChoice) {
+TEST(V4l2Negotiation, UvcWebcamAt720pTakesMjpegForTheRate) {
+    // USB 2.0: YUYV reaches only 10 fps at 1280x720, MJPG 30. The rate asked for comes
+    // first: YU12 decoded by libv4l2 from MJPG, although the decode costs far more.
     const auto formats = loadFormatListing("v4l2_uvc_webcam_formats.txt");
     const auto r = negotiateFormat(formats, request(1280, 720, 30), convertible);
     ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccToString(r.fourcc), "YUYV");
-    EXPECT_EQ(r.rate.fps(), 10.0);
-    EXPECT_TRUE(anyNoteContains(r, "using 10 fps instead of the 30 fps")) << allNotes(r);
+    EXPECT_EQ(fourccToString(r.fourcc), "YU12");
+    EXPECT_TRUE(r.emulated);
+    EXPECT_EQ(r.sourceFourcc, V4L2_PIX_FMT_MJPEG);
+    EXPECT_TRUE(r.reachesRate);
+    EXPECT_EQ(r.cost, kMjpegDecodeCost);  // YU12 itself costs nothing on top of the decode
+    EXPECT_EQ(r.rate.fps(), 30.0);
+    EXPECT_EQ(r.passedOver, V4L2_PIX_FMT_YUYV);
+    EXPECT_FALSE(anyNoteContains(r, "instead of")) << allNotes(r);
     EXPECT_TRUE(anyNoteContains(r,
-                                "YU12 (decoded by libv4l2) would give 30 fps; choose it with "
-                                "--pixel-format YU12"))
+                                "YU12 (converted by libv4l2 from MJPG) chosen: reaches the 30 "
+                                "fps asked for at 1280x720"))
         << allNotes(r);
+    EXPECT_TRUE(anyNoteContains(r,
+                                "chosen for its rate over YUYV (cost 20, only 10 fps at "
+                                "1280x720)"))
+        << allNotes(r);
+}
+
+TEST(V4l2Negotiation, ListFormatsSaysWhatWasChosenAndWhy) {
+    const auto formats = loadFormatListing("v4l2_uvc_webcam_formats.txt");
+    EXPECT_EQ(choiceText(formats, request(1280, 720, 30), convertible),
+              "for 1280x720 at 30 fps h265direct would capture YU12 (converted by libv4l2) at "
+              "30 fps\n"
+              "  YU12 (converted by libv4l2 from MJPG) chosen: reaches the 30 fps asked for at "
+              "1280x720; the cheapest of those to turn into I420 (cost 340); the camera itself "
+              "offers YUYV MJPG\n"
+              "  chosen for its rate over YUYV (cost 20, only 10 fps at 1280x720)\n");
+    EXPECT_EQ(choiceText(formats, request(1280, 720, 30, V4L2_PIX_FMT_YUYV), convertible),
+              "for 1280x720 at 30 fps h265direct would capture YUYV at 10 fps\n"
+              "  forced with --pixel-format; cost 20 to turn into I420\n"
+              "  the device offers at most 10 fps for YUYV 1280x720: using 10 fps instead of the "
+              "30 fps asked for\n");
+    EXPECT_EQ(choiceText(formats, request(1024, 768, 30), convertible)
+                  .rfind("for 1024x768 at 30 fps: the device cannot capture 1024x768", 0),
+              0u);
+}
+
+TEST(V4l2Negotiation, UvcWebcamAt720pAnd10FpsTakesYuyv) {
+    // Both reach 10 fps: the cheapest wins, and the camera's own YUYV beats libv4l2's copy.
+    const auto formats = loadFormatListing("v4l2_uvc_webcam_formats.txt");
+    const auto r = negotiateFormat(formats, request(1280, 720, 10), convertible);
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(fourccToString(r.fourcc), "YUYV");
+    EXPECT_FALSE(r.emulated);
+    EXPECT_TRUE(r.reachesRate);
+    EXPECT_EQ(r.cost, 20);
+    EXPECT_EQ(r.rate.fps(), 10.0);
+    EXPECT_EQ(r.passedOver, 0u);
+    EXPECT_FALSE(anyNoteContains(r, "chosen for its rate")) << allNotes(r);
+}
+
+TEST(V4l2Negotiation, UvcWebcamAt800x600And30FpsTakesMjpegAnd20FpsYuyv) {
+    const auto formats = loadFormatListing("v4l2_uvc_webcam_formats.txt");
+    const auto fast = negotiateFormat(formats, request(800, 600, 30), convertible);
+    ASSERT_TRUE(fast.ok) << fast.error;
+    EXPECT_EQ(fourccToString(fast.fourcc), "YU12");
+    EXPECT_EQ(fast.sourceFourcc, V4L2_PIX_FMT_MJPEG);
+    const auto slow = negotiateFormat(formats, request(800, 600, 20), convertible);
+    ASSERT_TRUE(slow.ok) << slow.error;
+    EXPECT_EQ(fourccToString(slow.fourcc), "YUYV");
+}
+
+TEST(V4l2Negotiation, NoFormatReachesTheRateTheFastestWins) {
+    CameraFormatDesc nv12;
+    nv12.fourcc = V4L2_PIX_FMT_NV12;
+    SizeCaps slow;
+    slow.width = 1920;
+    slow.height = 1080;
+    slow.rates.discrete = {FrameRate{5, 1}};
+    nv12.sizes = {slow};
+    CameraFormatDesc rgb = nv12;
+    rgb.fourcc = V4L2_PIX_FMT_RGB24;
+    rgb.sizes[0].rates.discrete = {FrameRate{15, 1}, FrameRate{5, 1}};
+    CameraFormatDesc yuyv = rgb;
+    yuyv.fourcc = V4L2_PIX_FMT_YUYV;
+    const auto r = negotiateFormat({nv12, rgb, yuyv}, request(1920, 1080, 30), convertible);
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(fourccToString(r.fourcc), "YUYV");  // 15 fps beats 5; then YUYV is cheaper
+    EXPECT_FALSE(r.reachesRate);
+    EXPECT_EQ(r.rate.fps(), 15.0);
+    EXPECT_EQ(r.passedOver, V4L2_PIX_FMT_NV12);
+    EXPECT_TRUE(anyNoteContains(r, "the fastest offered at 1920x1080 (15 fps, 30 asked for)"))
+        << allNotes(r);
+    EXPECT_TRUE(anyNoteContains(r, "using 15 fps instead of the 30 fps asked for")) << allNotes(r);
 }
 
 TEST(V4l2Negotiation, UvcWebcamForcedEmulatedFormat) {
@@ -213,7 +309,9 @@ TEST(V4l2Negotiation, RgbOnlyCameraWithSizeRange) {
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(fourccToString(r.fourcc), "RGB3");
     EXPECT_EQ(r.rate.fps(), 30.0);
-    EXPECT_TRUE(anyNoteContains(r, "cheapest")) << allNotes(r);
+    EXPECT_TRUE(anyNoteContains(
+        r, "RGB3 chosen: reaches the 30 fps asked for at 640x480; cost 30 to turn into I420"))
+        << allNotes(r);
 
     const auto fast = negotiateFormat(formats, request(640, 480, 60), convertible);
     ASSERT_TRUE(fast.ok) << fast.error;
