@@ -124,9 +124,8 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
                 "(RTSP RECORD, RTP over TCP) or srt://HOST:PORT[?streamid=...] (MPEG-TS over "
                 "SRT, caller); reconnects until it answers, with backoff",
                 [&config](const std::string& value) {
-                    publish::PublishUrl u;
-                    if (std::string error = publish::parsePublishUrl(value, u); !error.empty()) {
-                        throw cli::UsageError{error};
+                    if (Result<publish::PublishUrl> u = publish::parsePublishUrl(value); !u) {
+                        throw cli::UsageError{u.error().message};
                     }
                     config.publish.push_back(value);
                 });

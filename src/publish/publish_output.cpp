@@ -63,16 +63,17 @@ bool queryValue(std::string_view query, std::string_view key, std::string& value
 
 }  // namespace
 
-std::string parsePublishUrl(std::string_view text, PublishUrl& out) {
+Result<PublishUrl> parsePublishUrl(std::string_view text) {
+    const auto bad = [](std::string message) { return Error{kExitUsage, std::move(message)}; };
     for (const char c : text) {
         if (std::iscntrl(static_cast<unsigned char>(c)) || c == ' ') {
-            return "'" + std::string(text) + "' has a space or control character";
+            return bad("'" + std::string(text) + "' has a space or control character");
         }
     }
     const size_t sep = text.find("://");
     if (sep == std::string_view::npos || sep == 0) {
-        return "'" + std::string(text) +
-               "' is not a URL (rtsp://HOST[:PORT]/PATH or srt://HOST:PORT[?streamid=...])";
+        return bad("'" + std::string(text) +
+                   "' is not a URL (rtsp://HOST[:PORT]/PATH or srt://HOST:PORT[?streamid=...])");
     }
     const std::string scheme = lower(text.substr(0, sep));
     PublishUrl u;
@@ -81,7 +82,7 @@ std::string parsePublishUrl(std::string_view text, PublishUrl& out) {
     } else if (scheme == "srt") {
         u.kind = PublishUrl::Kind::Srt;
     } else {
-        return "unknown scheme '" + scheme + "://' (rtsp:// or srt://)";
+        return bad("unknown scheme '" + scheme + "://' (rtsp:// or srt://)");
     }
     const std::string_view rest = text.substr(sep + 3);
     const size_t authEnd = rest.find_first_of("/?");
@@ -91,13 +92,13 @@ std::string parsePublishUrl(std::string_view text, PublishUrl& out) {
     std::string userinfo;
     if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
         if (u.kind == PublishUrl::Kind::Srt) {
-            return "srt:// takes no user name (authenticate with ?streamid= or ?passphrase=)";
+            return bad("srt:// takes no user name (authenticate with ?streamid= or ?passphrase=)");
         }
         userinfo = std::string(authority.substr(0, at));
         authority.remove_prefix(at + 1);
     }
     if (authority.empty()) {
-        return "'" + std::string(text) + "' has no host";
+        return bad("'" + std::string(text) + "' has no host");
     }
     const size_t bracket = authority.rfind(']');
     const size_t colon = authority.rfind(':');
@@ -106,23 +107,25 @@ std::string parsePublishUrl(std::string_view text, PublishUrl& out) {
     std::string hostPort(authority);
     if (!hasPort) {
         if (u.kind == PublishUrl::Kind::Srt) {
-            return "'" + std::string(text) + "' has no port (srt://HOST:PORT)";
+            return bad("'" + std::string(text) + "' has no port (srt://HOST:PORT)");
         }
         hostPort += ":" + std::to_string(kRtspDefaultPort);
     }
-    if (std::string err = net::parseEndpoint(hostPort, false, u.endpoint); !err.empty()) {
-        return "'" + std::string(text) + "': " + err;
+    Result<net::Endpoint> endpoint = net::parseEndpoint(hostPort, false);
+    if (!endpoint) {
+        return bad("'" + std::string(text) + "': " + endpoint.error().message);
     }
+    u.endpoint = std::move(endpoint).value();
     if (u.kind == PublishUrl::Kind::Srt) {
         const size_t q = tail.find('?');
         if (q != 0 && !tail.empty() && tail != "/" && tail.substr(0, q) != "/") {
-            return "'" + std::string(text) + "': srt:// takes no path (use ?streamid=)";
+            return bad("'" + std::string(text) + "': srt:// takes no path (use ?streamid=)");
         }
         std::string mode;
         if (q != std::string_view::npos && queryValue(tail.substr(q + 1), "mode", mode) &&
             mode != "caller") {
-            return "'" + std::string(text) + "': mode=" + mode +
-                   ": a publisher connects to the server (mode=caller)";
+            return bad("'" + std::string(text) + "': mode=" + mode +
+                       ": a publisher connects to the server (mode=caller)");
         }
     }
     u.url = std::string(text);
@@ -132,8 +135,7 @@ std::string parsePublishUrl(std::string_view text, PublishUrl& out) {
         u.display = scheme + "://" + userinfo.substr(0, c) + ":***@" + std::string(authority) +
                     std::string(tail);
     }
-    out = std::move(u);
-    return {};
+    return u;
 }
 
 struct PublishOutput::Impl {
@@ -506,11 +508,8 @@ void PublishOutput::Impl::run() {
 
 PublishOutput::PublishOutput(const std::string& url, int index, const NetConfig& config,
                              std::function<void()> requestKeyframe) {
-    PublishUrl target;
-    if (std::string err = parsePublishUrl(url, target); !err.empty()) {
-        throw StartupError(kExitUsage, "--publish: " + err);
-    }
-    impl_ = std::make_unique<Impl>(std::move(target), index, config, std::move(requestKeyframe));
+    impl_ = std::make_unique<Impl>(parsePublishUrl(url).orThrow("--publish: "), index, config,
+                                   std::move(requestKeyframe));
     Impl& d = *impl_;
     d.av = &avformatLib();
     d.totals.state = "connecting";

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/error.hpp"
 #include "h265direct/config.hpp"
 #include "h265direct/sink.hpp"
 #include "net/address.hpp"
@@ -23,9 +24,9 @@ struct PublishUrl {
 };
 
 // Parses "rtsp://[USER:PASS@]HOST[:PORT]/PATH" (port 554 when left out) and
-// "srt://HOST:PORT[?OPTIONS]" (caller mode). Returns an empty string on success, else what
-// is wrong (without the option's name).
-std::string parsePublishUrl(std::string_view text, PublishUrl& out);
+// "srt://HOST:PORT[?OPTIONS]" (caller mode). The error (kExitUsage) says what is wrong,
+// without the option's name.
+Result<PublishUrl> parsePublishUrl(std::string_view text);
 
 struct PublishStats {
     std::string state;         // connecting / publishing / retrying / failed / finished
