@@ -17,13 +17,8 @@ public:
 
     Status next(Picture& out, const StopSignal& stop) override {
         FrameLease lease;
-        const Status st = source_.next(lease, stop);
-        if (st != Status::Ok) {
+        if (const Status st = nextWanted(source_, lease, stop); st != Status::Ok) {
             return st;
-        }
-        if (!wanted()) {
-            counts_.idleFrames.fetch_add(1, std::memory_order_relaxed);
-            return Status::Again;
         }
         fill(out, converter_.passThroughPlanes(lease.view()), lease.view());
         holdLease(out, std::move(lease));
@@ -47,13 +42,8 @@ public:
 
     Status next(Picture& out, const StopSignal& stop) override {
         FrameLease lease;
-        const Status st = source_.next(lease, stop);
-        if (st != Status::Ok) {
+        if (const Status st = nextWanted(source_, lease, stop); st != Status::Ok) {
             return st;
-        }
-        if (!wanted()) {
-            counts_.idleFrames.fetch_add(1, std::memory_order_relaxed);
-            return Status::Again;
         }
         const FrameView& view = lease.view();
         if (converter_.convert(view, target_) != Status::Ok) {

@@ -85,6 +85,20 @@ public:
 
 protected:
     bool wanted() const { return wanted_.load(std::memory_order_relaxed); }
+    // The source's next frame into `lease` when an output wants it: Ok, or the source's
+    // status, or Again for a frame nobody wanted (counted, and gone back to the source).
+    Status nextWanted(FrameSource& source, FrameLease& lease, const StopSignal& stop) {
+        const Status st = source.next(lease, stop);
+        if (st != Status::Ok) {
+            return st;
+        }
+        if (!wanted()) {
+            lease.release();
+            counts_.idleFrames.fetch_add(1, std::memory_order_relaxed);
+            return Status::Again;
+        }
+        return Status::Ok;
+    }
     static void fill(Picture& p, const I420Planes& planes, const FrameView& view) {
         p.planes_ = planes;
         p.captureNs_ = view.captureNs;

@@ -48,17 +48,6 @@ std::string configText(const Settings& settings) {
     return text;
 }
 
-std::string readText(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void writeText(const std::string& path, const std::string& text) {
-    writeFile(path, text.data(), text.size());
-}
-
 // Every option of a pattern run that writes a file (the camera's own options are read but
 // unused; -t/-l would need a peer, so they are in EveryOptionGivesTheSameConfiguration only).
 Settings patternRun(const std::string& output) {

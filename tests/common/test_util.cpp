@@ -128,4 +128,13 @@ void writeFile(const std::string& path, const void* data, size_t size) {
     }
 }
 
+std::string readText(const std::string& path) {
+    const std::vector<uint8_t> bytes = readFile(path);
+    return std::string(bytes.begin(), bytes.end());
+}
+
+void writeText(const std::string& path, const std::string& text) {
+    writeFile(path, text.data(), text.size());
+}
+
 }  // namespace h265direct::test

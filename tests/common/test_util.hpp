@@ -43,5 +43,8 @@ private:
 
 std::vector<uint8_t> readFile(const std::string& path);
 void writeFile(const std::string& path, const void* data, size_t size);
+// The same for text.
+std::string readText(const std::string& path);
+void writeText(const std::string& path, const std::string& text);
 
 }  // namespace h265direct::test

@@ -59,11 +59,6 @@ int waitExit(pid_t pid, double timeoutSec = 20) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-std::string readText(const std::string& path) {
-    const auto b = readFile(path);
-    return std::string(b.begin(), b.end());
-}
-
 void listenAndCheck(Framing framing) {
     const std::string bin = receiverPath();
     if (bin.empty()) {

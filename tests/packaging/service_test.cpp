@@ -22,17 +22,6 @@ const std::string kUnit = H265D_SYSTEMD_UNIT;
 const std::string kInstalledBinary = std::string(H265D_INSTALL_BINDIR) + "/h265direct";
 const std::string kConfigDir = std::string(H265D_INSTALL_SYSCONFDIR) + "/h265direct";
 
-std::string readText(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void writeText(const std::string& path, const std::string& text) {
-    writeFile(path, text.data(), text.size());
-}
-
 std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
     for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
         s.replace(at, from.size(), to);
