@@ -1,6 +1,8 @@
 // --publish: a session with an RTSP server (RECORD) or an SRT listener (MPEG-TS), through
 // libavformat, on a thread of its own. The engine thread only queues (consume); the thread
-// starts sessions at start points, writes, and retries when the server is gone.
+// starts sessions at start points, writes, and retries when the server is gone. One file
+// (about 650 lines): the queue, the session thread, its retries and its figures share one
+// lock and one Impl, and the URL parser beside them is what the session opens.
 
 #include "publish/publish_output.hpp"
 

@@ -2,7 +2,8 @@
 // desk. Listens (-l, for h265direct -t) or connects (-c, for h265direct -l), reads the length
 // framing (or raw Annex-B), checks every access unit with the project's own parser, writes the
 // ones that pass as Annex-B to a file or stdout (the others are counted and reported) and
-// prints per-second figures on stderr.
+// prints per-second figures on stderr. One file (about 550 lines): a program of its own, whose
+// options, connection handling, checks and figures share its one state.
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
