@@ -13,8 +13,8 @@
 #include "core/status.hpp"
 #include "core/stop_signal.hpp"
 #include "core/unique_fd.hpp"
-#include "frame/frame.hpp"
 #include "engine/picture_source.hpp"
+#include "frame/frame.hpp"
 #include "h265direct/stats.hpp"
 
 namespace h265direct {
