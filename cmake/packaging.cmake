@@ -76,7 +76,7 @@ set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
 # tells which); dpkg-shlibdeps adds the system libraries it links. It also links this
 # project's libh265direct.so.0, which dpkg-shlibdeps finds in the build folder (-l) but cannot
 # map to a package that is not installed: that dependency is written here.
-set(CPACK_DEBIAN_PYTHON_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR})
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR})
 set(H265D_PYTHON_LIB_DEPENDS "libh265direct0 (= ${PROJECT_VERSION})")
 if(DEFINED Python3_VERSION_MINOR)
   math(EXPR H265D_PYTHON_NEXT_MINOR "${Python3_VERSION_MINOR} + 1")
