@@ -24,8 +24,8 @@
 #include "engine/au_pool.hpp"
 #include "engine/frame_stats.hpp"
 #include "engine/output_sinks.hpp"
-#include "frame/pixel_format.hpp"
 #include "engine/picture_source.hpp"
+#include "frame/pixel_format.hpp"
 #include "h265direct/annexb.hpp"
 #include "net/net_sinks.hpp"
 #include "publish/publish_output.hpp"
@@ -378,7 +378,9 @@ int Engine::Impl::run() {
 }
 
 Engine::Engine(EngineConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
-Engine::~Engine() = default;
+Engine::~Engine() {
+    removeStopOnSignals(impl_->stop);
+}
 
 void Engine::onAccessUnit(AccessUnitCallback callback) {
     impl_->auCallback = std::move(callback);
