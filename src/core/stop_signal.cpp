@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <mutex>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -27,7 +28,23 @@ void StopSignal::request() {
     [[maybe_unused]] ssize_t n = ::write(fd_.get(), &one, sizeof one);
 }
 
+namespace {
+
+// The StopSignal the signals go to, and whether the thread that waits for them runs: one
+// thread for the process, whose target is cleared before its StopSignal is destroyed.
+std::mutex gTargetMutex;
+StopSignal* gTarget = nullptr;
+bool gWaiting = false;
+
+}  // namespace
+
 void installStopOnSignals(StopSignal& stop) {
+    std::lock_guard lock(gTargetMutex);
+    gTarget = &stop;
+    if (gWaiting) {
+        return;
+    }
+    gWaiting = true;
     signal(SIGPIPE, SIG_IGN);
     sigset_t set;
     sigemptyset(&set);
@@ -35,19 +52,27 @@ void installStopOnSignals(StopSignal& stop) {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    std::thread([set, &stop] {
+    std::thread([set] {
         for (;;) {
             int sig = 0;
             if (sigwait(&set, &sig) != 0) {
                 continue;
             }
-            if (stop.requested()) {
-                // Asked twice: the user wants out now.
+            std::lock_guard held(gTargetMutex);
+            if (gTarget == nullptr || gTarget->requested()) {
+                // Asked twice, or nothing left to stop: the user wants out now.
                 _exit(128 + sig);
             }
-            stop.request();
+            gTarget->request();
         }
     }).detach();
+}
+
+void removeStopOnSignals(StopSignal& stop) {
+    std::lock_guard lock(gTargetMutex);
+    if (gTarget == &stop) {
+        gTarget = nullptr;
+    }
 }
 
 }  // namespace h265direct

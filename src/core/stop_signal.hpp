@@ -25,6 +25,10 @@ private:
 // Blocks SIGINT/SIGTERM/SIGHUP in the calling thread (call it before any thread starts, so
 // that every thread inherits the mask) and starts a thread that turns them into
 // stop.request(). SIGPIPE is ignored. A second signal while stopping ends the process.
+// Installing again (another StopSignal) moves the signals to it.
 void installStopOnSignals(StopSignal& stop);
+// Signals no longer go to `stop` (called before it is destroyed); one that comes after ends
+// the process at once, as a second one does.
+void removeStopOnSignals(StopSignal& stop);
 
 }  // namespace h265direct

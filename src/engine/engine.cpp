@@ -378,7 +378,9 @@ int Engine::Impl::run() {
 }
 
 Engine::Engine(EngineConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
-Engine::~Engine() = default;
+Engine::~Engine() {
+    removeStopOnSignals(impl_->stop);
+}
 
 void Engine::onAccessUnit(AccessUnitCallback callback) {
     impl_->auCallback = std::move(callback);
