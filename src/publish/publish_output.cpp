@@ -208,6 +208,9 @@ struct PublishOutput::Impl {
     std::condition_variable cv;
     std::deque<AccessUnitPtr> queue;
     size_t queueBytes = 0;
+    // The unit pop() handed to the session thread and not yet counted as sent or unsent (0
+    // or 1). The figures show it as queued, so that every unit is in exactly one of them.
+    size_t inFlight = 0;
     bool accepting = false;  // a session is up or starting: consume() queues
     bool waiting = true;     // skipping units up to the next start point
     bool gap = false;        // ... because a full queue dropped some (else: a new session)
@@ -395,6 +398,7 @@ AccessUnitPtr PublishOutput::Impl::pop() {
             AccessUnitPtr au = std::move(queue.front());
             queue.pop_front();
             queueBytes -= au->data.size();
+            inFlight = 1;
             return au;
         }
         if (finishing) {
@@ -445,11 +449,13 @@ void PublishOutput::Impl::run() {
                         lost = true;
                         std::lock_guard lock(mutex);
                         ++totals.unsent;  // the unit being written
+                        inFlight = 0;
                         break;
                     }
                     const int64_t now = monotonicNs();
                     std::lock_guard lock(mutex);
                     ++totals.framesSent;
+                    inFlight = 0;
                     totals.bytesSent += au->data.size();
                     latencies.push_back(now - au->captureTimeNs);
                 }
@@ -457,6 +463,7 @@ void PublishOutput::Impl::run() {
             } else {
                 std::lock_guard lock(mutex);
                 ++totals.unsent;  // the unit the session was to start with
+                inFlight = 0;
             }
             std::lock_guard lock(mutex);
             if (finishing && !lost) {
@@ -591,7 +598,7 @@ void PublishOutput::finish() {
 PublishStats PublishOutput::stats() const {
     std::lock_guard lock(impl_->mutex);
     PublishStats s = impl_->totals;
-    s.queueFrames = impl_->queue.size();
+    s.queueFrames = impl_->queue.size() + impl_->inFlight;
     return s;
 }
 
@@ -604,7 +611,7 @@ void PublishOutput::collectStats(StatsReport& report) {
         std::lock_guard lock(d.mutex);
         lat.swap(d.latencies);
         t = d.totals;
-        t.queueFrames = d.queue.size();
+        t.queueFrames = d.queue.size() + d.inFlight;
     }
     const double seconds = static_cast<double>(now - d.lastCollectNs) / 1e9;
     const uint64_t bytes = t.bytesSent - d.collectedBytes;

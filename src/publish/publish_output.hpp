@@ -37,7 +37,7 @@ struct PublishStats {
     uint64_t sessions = 0;     // sessions started (header written)
     uint64_t failures = 0;     // attempts to start a session that failed
     uint64_t disconnects = 0;  // sessions lost (the server went away or stalled)
-    size_t queueFrames = 0;
+    size_t queueFrames = 0;    // waiting, and the one being written
 };
 
 // One --publish output: an RTSP publisher (ANNOUNCE / SETUP / RECORD, RTP interleaved over
