@@ -7,6 +7,7 @@
 #   FUZZ_SECONDS   seconds per target (default 30)
 #   FUZZ_RUNS      stop a target earlier after this many executions (default: no limit)
 #   FUZZ_TARGETS   space-separated subset, e.g. "assembler options" (default: all)
+#   FUZZ_JOBS      targets run at a time (default: the number of cores)
 #   FUZZ_BUILD_DIR build folder (default build-fuzz)
 #   FUZZ_WORK_DIR  where the corpora grow and findings land (default <build>/fuzz-work)
 set -euo pipefail
@@ -38,15 +39,38 @@ built=$(date +%s)
 echo "fuzz: built in $((built - begin)) s"
 
 export UBSAN_OPTIONS=print_stacktrace=1
-failed=()
-for t in "${targets[@]}"; do
+# fuzz_one TARGET: runs one target; its log is <work>/TARGET.log, its outcome (ok or
+# finding) <work>/TARGET.status.
+fuzz_one() {
+  local t=$1
   mkdir -p "$WORK/$t"
-  log="$WORK/$t.log"
-  echo "fuzz: $t for up to ${SECONDS_PER_TARGET} s (seeds: tests/fuzz/corpus/$t)"
   # New inputs go to the work folder; the seed corpus in the repository is only read.
   if "$BUILD/tests/fuzz/${t}_fuzz" -max_total_time="$SECONDS_PER_TARGET" -runs="$RUNS" \
       -max_len=4096 -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix="$WORK/$t-" "$WORK/$t" "$ROOT/tests/fuzz/corpus/$t" >"$log" 2>&1; then
+      -artifact_prefix="$WORK/$t-" "$WORK/$t" "$ROOT/tests/fuzz/corpus/$t" \
+      >"$WORK/$t.log" 2>&1; then
+    echo ok >"$WORK/$t.status"
+  else
+    echo finding >"$WORK/$t.status"
+  fi
+}
+
+# As many targets at a time as there are cores (each libFuzzer run is one process).
+parallel=${FUZZ_JOBS:-$(nproc)}
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do
+    wait -n || true
+  done
+  rm -f "$WORK/$t.status"
+  echo "fuzz: $t for up to ${SECONDS_PER_TARGET} s (seeds: tests/fuzz/corpus/$t)"
+  fuzz_one "$t" &
+done
+wait
+
+failed=()
+for t in "${targets[@]}"; do
+  log="$WORK/$t.log"
+  if [ "$(cat "$WORK/$t.status" 2>/dev/null)" = ok ]; then
     runs=$(sed -n 's/^stat::number_of_executed_units: //p' "$log")
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
     echo "fuzz: $t: ${runs:-?} executions, $cov, no finding"
