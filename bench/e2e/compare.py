@@ -882,7 +882,7 @@ def main():
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--contenders", default=",".join(CONTENDERS))
     ap.add_argument("--timeout", type=float, default=30.0, help="extra seconds per run")
-    ap.add_argument("--quick", action="store_true", help="60 frames, 1 repetition")
+    ap.add_argument("--quick", action="store_true", help="90 frames, 1 repetition")
     ap.add_argument("--no-micro", action="store_true")
     ap.add_argument("--micro-only", action="store_true")
     ap.add_argument("--self-test", action="store_true",

@@ -1,5 +1,6 @@
 #include "common/media.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <sstream>
 
@@ -18,6 +19,12 @@ ProbeInfo probeHevc(const std::string& path) {
         info.error = r.err;
         return info;
     }
+    // A figure ffprobe could not give ("N/A", e.g. for an empty file) stays -1.
+    auto number = [](const std::string& text) {
+        int n = -1;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+        return ec == std::errc() && end == text.data() + text.size() ? n : -1;
+    };
     std::istringstream lines(r.out);
     std::string line;
     while (std::getline(lines, line)) {
@@ -28,7 +35,7 @@ ProbeInfo probeHevc(const std::string& path) {
         const std::string key = line.substr(0, eq);
         const std::string value = line.substr(eq + 1);
         if (key == "nb_read_frames") {
-            info.frames = std::stoi(value);
+            info.frames = number(value);
         } else if (key == "profile") {
             info.profile = value;
         } else if (key == "pix_fmt") {
@@ -38,13 +45,13 @@ ProbeInfo probeHevc(const std::string& path) {
         } else if (key == "color_space") {
             info.colorSpace = value;
         } else if (key == "width") {
-            info.width = std::stoi(value);
+            info.width = number(value);
         } else if (key == "height") {
-            info.height = std::stoi(value);
+            info.height = number(value);
         }
     }
     info.ok = info.frames >= 0;
-    info.error = r.err;
+    info.error = info.ok ? r.err : "ffprobe found no frames: " + r.err;
     return info;
 }
 

@@ -77,6 +77,19 @@ Bars makeBars(int width, int height) {
 
 }  // namespace
 
+// The checker itself: a file with no stream in it is a failed probe with a reason, not an
+// exception out of the test (ffprobe says N/A where a count would be).
+TEST(EncodePath, ProbingAnEmptyFileFailsWithAReason) {
+    requireTools();
+    TempDir dir;
+    const std::string empty = dir.file("empty.hevc");
+    writeText(empty, "");
+    const ProbeInfo info = probeHevc(empty);
+    EXPECT_FALSE(info.ok);
+    EXPECT_EQ(info.frames, -1);
+    EXPECT_NE(info.error.find("no frames"), std::string::npos) << info.error;
+}
+
 TEST(EncodePath, PatternDecodesWithGStreamerAndFfprobe) {
     requireTools();
     TempDir dir;
