@@ -210,6 +210,44 @@ TEST(Publish, RtspServerKilledThreeTimesEachNewSessionStartsAtAnIdr) {
         << stats;
 }
 
+// SRT: a listener that dies without a word (killed) is noticed by libsrt only when the peer
+// has been silent for its idle timeout (about 5 s); then the session counts as lost, the
+// publisher retries, and the next listener on the port gets a session that starts at an IDR.
+TEST(Publish, SrtListenerKilledTwiceEachNewSessionStartsAtAnIdr) {
+    TempDir dir;
+    const uint16_t p = freePort();
+    const std::string listener = "srt://127.0.0.1:" + port(p) + "?mode=listener";
+    ChildProcess pub(publisher("srt://127.0.0.1:" + port(p) + "?streamid=cam",
+                               {"--stats-json", "--reconnect-min", "50", "--reconnect-max", "400",
+                                "--keyframe-request-interval", "0"}));
+    for (int round = 0; round < 2; ++round) {
+        const std::string out = dir.file("round" + std::to_string(round) + ".hevc");
+        auto server = ffmpegReceiver(listener, {}, "hevc", out);
+        ASSERT_TRUE(server->waitForStderr("frame=", 60)) << server->err() << pub.err();
+        server->signal(SIGKILL);
+        server->wait(30);
+        const ProbeInfo info = probeHevc(out);
+        ASSERT_TRUE(info.ok) << round << ": " << info.error;
+        EXPECT_EQ(info.width, 160);
+        EXPECT_GE(info.frames, 1) << round;
+        const std::vector<bool> keys = probeKeyframes(out);
+        ASSERT_FALSE(keys.empty()) << round;
+        EXPECT_TRUE(keys.front()) << round;
+        ASSERT_TRUE(
+            pub.waitForStderr("\"publish1_disconnects\":" + std::to_string(round + 1) + ",", 60))
+            << pub.err();
+    }
+    std::string stats = pub.err();
+    stats.resize(stats.rfind('\n') + 1);
+    pub.signal(SIGKILL);
+    EXPECT_NE(stats.find("lost the session with srt://127.0.0.1:" + port(p)), std::string::npos)
+        << stats;
+    const std::string sessions = "\"publish1_sessions\":";
+    const size_t last = stats.rfind(sessions);
+    ASSERT_NE(last, std::string::npos) << stats;
+    EXPECT_EQ(std::atoll(stats.c_str() + last + sessions.size()), 2) << stats;
+}
+
 // The problem in one error line holding `text` (besides it, at most the engine's own line
 // saying that an output failed and the run stops).
 void expectOneErrorLine(const ProcessResult& r, const std::string& text) {
