@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -100,6 +101,34 @@ bool waitForBound(uint16_t p, bool tcp) {
         60);
 }
 
+// Under the running publisher `pub` (with --stats-json), `rounds` servers one after the other,
+// each started by `startServer` writing the HEVC it gets to the file it is given: each must
+// get a session, is then killed, and must hold a stream of the pattern that starts at an IDR;
+// and the publisher must count each loss.
+void killServersOneAfterAnother(
+    ChildProcess& pub, int rounds, const TempDir& dir,
+    const std::function<std::unique_ptr<ChildProcess>(const std::string&)>& startServer) {
+    for (int round = 0; round < rounds; ++round) {
+        const std::string out = dir.file("round" + std::to_string(round) + ".hevc");
+        auto server = startServer(out);
+        // FFmpeg's first progress line: the session is up and frames are being written.
+        ASSERT_TRUE(server->waitForStderr("frame=", 60)) << server->err() << pub.err();
+        server->signal(SIGKILL);
+        server->wait(30);
+        const ProbeInfo info = probeHevc(out);
+        ASSERT_TRUE(info.ok) << round << ": " << info.error;
+        EXPECT_EQ(info.width, 160);
+        EXPECT_GE(info.frames, 1) << round;
+        const std::vector<bool> keys = probeKeyframes(out);
+        ASSERT_FALSE(keys.empty()) << round;
+        EXPECT_TRUE(keys.front()) << round;
+        // The publisher noticed: its figures count this loss.
+        ASSERT_TRUE(
+            pub.waitForStderr("\"publish1_disconnects\":" + std::to_string(round + 1) + ",", 60))
+            << pub.err();
+    }
+}
+
 }  // namespace
 
 TEST(Publish, RtspRecordIntoFfmpegListeningServerDecodes) {
@@ -160,24 +189,11 @@ TEST(Publish, RtspServerKilledThreeTimesEachNewSessionStartsAtAnIdr) {
     const std::string url = "rtsp://127.0.0.1:" + port(p) + "/live";
     ChildProcess pub(publisher(url, {"--stats-json", "--reconnect-min", "50", "--reconnect-max",
                                      "400", "--keyframe-request-interval", "0"}));
-    for (int round = 0; round < 3; ++round) {
-        const std::string out = dir.file("round" + std::to_string(round) + ".hevc");
-        auto server = ffmpegReceiver(url, {"-rtsp_flags", "listen"}, "hevc", out);
-        // FFmpeg's first progress line: the session is up and frames are being written.
-        ASSERT_TRUE(server->waitForStderr("frame=", 60)) << server->err() << pub.err();
-        server->signal(SIGKILL);
-        server->wait(30);
-        const ProbeInfo info = probeHevc(out);
-        ASSERT_TRUE(info.ok) << round << ": " << info.error;
-        EXPECT_EQ(info.width, 160);
-        EXPECT_GE(info.frames, 1) << round;
-        const std::vector<bool> keys = probeKeyframes(out);
-        ASSERT_FALSE(keys.empty()) << round;
-        EXPECT_TRUE(keys.front()) << round;
-        // The publisher noticed: its figures count this loss.
-        ASSERT_TRUE(
-            pub.waitForStderr("\"publish1_disconnects\":" + std::to_string(round + 1) + ",", 60))
-            << pub.err();
+    killServersOneAfterAnother(pub, 3, dir, [&](const std::string& out) {
+        return ffmpegReceiver(url, {"-rtsp_flags", "listen"}, "hevc", out);
+    });
+    if (HasFatalFailure()) {
+        return;
     }
     // The figures up to the last whole line (the program keeps running; it is killed after).
     std::string stats = pub.err();  // --stats-json lines are on stderr
@@ -220,22 +236,11 @@ TEST(Publish, SrtListenerKilledTwiceEachNewSessionStartsAtAnIdr) {
     ChildProcess pub(publisher("srt://127.0.0.1:" + port(p) + "?streamid=cam",
                                {"--stats-json", "--reconnect-min", "50", "--reconnect-max", "400",
                                 "--keyframe-request-interval", "0"}));
-    for (int round = 0; round < 2; ++round) {
-        const std::string out = dir.file("round" + std::to_string(round) + ".hevc");
-        auto server = ffmpegReceiver(listener, {}, "hevc", out);
-        ASSERT_TRUE(server->waitForStderr("frame=", 60)) << server->err() << pub.err();
-        server->signal(SIGKILL);
-        server->wait(30);
-        const ProbeInfo info = probeHevc(out);
-        ASSERT_TRUE(info.ok) << round << ": " << info.error;
-        EXPECT_EQ(info.width, 160);
-        EXPECT_GE(info.frames, 1) << round;
-        const std::vector<bool> keys = probeKeyframes(out);
-        ASSERT_FALSE(keys.empty()) << round;
-        EXPECT_TRUE(keys.front()) << round;
-        ASSERT_TRUE(
-            pub.waitForStderr("\"publish1_disconnects\":" + std::to_string(round + 1) + ",", 60))
-            << pub.err();
+    killServersOneAfterAnother(pub, 2, dir, [&](const std::string& out) {
+        return ffmpegReceiver(listener, {}, "hevc", out);
+    });
+    if (HasFatalFailure()) {
+        return;
     }
     std::string stats = pub.err();
     stats.resize(stats.rfind('\n') + 1);
