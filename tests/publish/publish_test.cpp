@@ -229,14 +229,14 @@ TEST(Publish, RtspServerKilledThreeTimesEachNewSessionStartsAtAnIdr) {
 // SRT: a listener that dies without a word (killed) is noticed by libsrt only when the peer
 // has been silent for its idle timeout (about 5 s); then the session counts as lost, the
 // publisher retries, and the next listener on the port gets a session that starts at an IDR.
-TEST(Publish, SrtListenerKilledTwiceEachNewSessionStartsAtAnIdr) {
+TEST(Publish, SrtListenerKilledThreeTimesEachNewSessionStartsAtAnIdr) {
     TempDir dir;
     const uint16_t p = freePort();
     const std::string listener = "srt://127.0.0.1:" + port(p) + "?mode=listener";
     ChildProcess pub(publisher("srt://127.0.0.1:" + port(p) + "?streamid=cam",
                                {"--stats-json", "--reconnect-min", "50", "--reconnect-max", "400",
                                 "--keyframe-request-interval", "0"}));
-    killServersOneAfterAnother(pub, 2, dir, [&](const std::string& out) {
+    killServersOneAfterAnother(pub, 3, dir, [&](const std::string& out) {
         return ffmpegReceiver(listener, {}, "hevc", out);
     });
     if (HasFatalFailure()) {
@@ -250,7 +250,7 @@ TEST(Publish, SrtListenerKilledTwiceEachNewSessionStartsAtAnIdr) {
     const std::string sessions = "\"publish1_sessions\":";
     const size_t last = stats.rfind(sessions);
     ASSERT_NE(last, std::string::npos) << stats;
-    EXPECT_EQ(std::atoll(stats.c_str() + last + sessions.size()), 2) << stats;
+    EXPECT_EQ(std::atoll(stats.c_str() + last + sessions.size()), 3) << stats;
 }
 
 // The problem in one error line holding `text` (besides it, at most the engine's own line
