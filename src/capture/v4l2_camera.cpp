@@ -1,3 +1,10 @@
+// The V4L2 camera source: negotiation at the start, the newest-frame policy while streaming,
+// and the device-loss policy (retry with backoff, find the camera again by its identity, set
+// format, rate and controls again). One file (about 700 lines): these three share the one
+// state of the class (the session, the layout, the counters, the sequence numbering) and
+// each step of one calls the others; the device session itself (fd, format, mappings) is
+// v4l2_session.cpp, the matching by identity camera_identity.cpp.
+
 #include "capture/v4l2_camera.hpp"
 
 #include <linux/videodev2.h>
@@ -10,6 +17,7 @@
 #include <optional>
 #include <vector>
 
+#include "capture/camera_identity.hpp"
 #include "capture/format_negotiation.hpp"
 #include "capture/v4l2_controls.hpp"
 #include "capture/v4l2_device.hpp"
@@ -111,6 +119,8 @@ private:
     Status dequeueNewest(FrameLease& out, bool& allowStaleDrop);
     Status deviceFailed(int err, const char* what);
     bool tryReopen();
+    // Opens the camera again where it is now (see tryReopen): 0 or -errno.
+    int openCamera();
     Status waitWhileLost(const StopSignal& stop, int64_t deadline);
     void reportTimeout(int waitedMs);
     std::string controlsText() const;
@@ -121,6 +131,8 @@ private:
     FrameFormat format_;
     CameraFrameLayout layout_;
     std::string card_;
+    CameraIdentity identity_;  // what VIDIOC_QUERYCAP said of it at the start
+    std::string node_;         // the node it was last opened at
 
     // Live state.
     V4l2Session session_;
@@ -141,6 +153,7 @@ private:
     LogThrottle timeoutLog_{5'000'000'000};
     LogThrottle badFrameLog_{5'000'000'000};
     LogThrottle waitingLog_{10'000'000'000};
+    LogThrottle otherDeviceLog_{10'000'000'000};
 
     // Counters: totals and since the last collectStats().
     uint64_t frames_ = 0;
@@ -162,6 +175,8 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
     session_.adopt(openCaptureDevice(path));
     const V4l2Device& dev = session_.device();
     card_ = dev.card();
+    identity_ = dev.identity();
+    node_ = path;
 
     NegotiationRequest request;
     request.fourcc = config_.fourcc;
@@ -331,7 +346,7 @@ bool V4l2Camera::tryReopen() {
         session_.close();
         return false;
     };
-    if (const int rc = session_.open(path); rc < 0) {
+    if (const int rc = openCamera(); rc < 0) {
         return retryLater("open", rc);
     }
     if (!session_.device().canCapture() || !session_.device().canStream()) {
@@ -376,7 +391,53 @@ bool V4l2Camera::tryReopen() {
     LOG_WARN(kTag, "%s: %s after %.1f s; streaming again (reconnect %" PRIu64 ")", path.c_str(),
              lostDevice_ ? "the device is back" : "capture restarted",
              static_cast<double>(monotonicNs() - lostSinceNs_) / 1e9, reconnects_);
+    if (session_.device().path() != node_) {
+        node_ = session_.device().path();
+        LOG_WARN(kTag, "%s: camera returned as %s (%s, %s)", path.c_str(), node_.c_str(),
+                 identity_.card.c_str(), identity_.busInfo.c_str());
+    }
     return true;
+}
+
+int V4l2Camera::openCamera() {
+    // Where it was last, then the path given (a /dev/v4l/by-id name follows the camera by
+    // itself), then wherever a node has its identity: a USB camera may come back under
+    // another number, and another camera may have taken the old one.
+    std::vector<std::string> tried;
+    int rc = -ENOENT;
+    auto attempt = [&](const std::string& node) {
+        if (std::find(tried.begin(), tried.end(), node) != tried.end()) {
+            return false;
+        }
+        tried.push_back(node);
+        rc = session_.open(node);
+        if (rc < 0) {
+            return false;
+        }
+        if (const CameraIdentity found = session_.device().identity(); found != identity_) {
+            if (otherDeviceLog_.allow()) {
+                LOG_INFO(kTag,
+                         "%s: another device is at %s now (%s, %s); looking for the camera "
+                         "(%s, %s)",
+                         config_.path.c_str(), node.c_str(), found.card.c_str(),
+                         found.busInfo.c_str(), identity_.card.c_str(), identity_.busInfo.c_str());
+            }
+            session_.close();
+            rc = -ENODEV;
+            return false;
+        }
+        return true;
+    };
+    if (attempt(node_) || attempt(config_.path)) {
+        return 0;
+    }
+    const int pathRc = rc;
+    if (const auto found = findCamera(identity_, listVideoNodes())) {
+        if (attempt(*found)) {
+            return 0;
+        }
+    }
+    return pathRc;
 }
 
 std::string V4l2Camera::controlsText() const {

@@ -1,5 +1,6 @@
 #include "capture/v4l2_device.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <libv4l2.h>
 #include <sys/ioctl.h>
@@ -246,6 +247,46 @@ std::vector<CameraFormatDesc> V4l2Device::enumerateFormats(int wantWidth, int wa
         formats.push_back(std::move(f));
     }
     return formats;
+}
+
+std::vector<VideoNode> listVideoNodes(const std::string& dir) {
+    std::vector<std::pair<int, std::string>> paths;
+    if (DIR* d = ::opendir(dir.c_str())) {
+        while (const dirent* e = ::readdir(d)) {
+            const std::string path = dir + "/" + e->d_name;
+            if (const int n = videoNodeNumber(path); n >= 0) {
+                paths.emplace_back(n, path);
+            }
+        }
+        ::closedir(d);
+    }
+    std::sort(paths.begin(), paths.end());
+    std::vector<VideoNode> nodes;
+    for (const auto& [number, path] : paths) {
+        const int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        v4l2_capability cap{};
+        int rc;
+        do {
+            rc = ::ioctl(fd, VIDIOC_QUERYCAP, &cap);
+        } while (rc < 0 && errno == EINTR);
+        ::close(fd);
+        if (rc < 0) {
+            continue;
+        }
+        const uint32_t caps =
+            (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
+        VideoNode node;
+        node.path = path;
+        node.identity.card = cString(cap.card, sizeof cap.card);
+        node.identity.busInfo = cString(cap.bus_info, sizeof cap.bus_info);
+        node.canCapture = (caps & (V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_VIDEO_CAPTURE_MPLANE)) != 0 &&
+                          (caps & V4L2_CAP_STREAMING) != 0;
+        nodes.push_back(std::move(node));
+    }
+    return nodes;
 }
 
 std::string capabilityText(uint32_t caps) {

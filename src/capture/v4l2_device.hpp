@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "capture/camera_identity.hpp"
 #include "capture/format_negotiation.hpp"
 
 // A V4L2 device node, and the few things done with it that are not streaming. A node with
@@ -47,6 +48,7 @@ public:
     std::string driver() const;
     std::string card() const;
     std::string busInfo() const;
+    CameraIdentity identity() const { return CameraIdentity{card(), busInfo()}; }
     bool canCapture() const {
         return (caps_ & (V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_VIDEO_CAPTURE_MPLANE)) != 0;
     }
@@ -79,6 +81,11 @@ private:
 
 // Opens `path` and checks it can capture and stream; throws StartupError otherwise.
 V4l2Device openCaptureDevice(const std::string& path);
+
+// Every /dev/videoN in `dir`, by number, with its identity: opened and asked
+// VIDIOC_QUERYCAP with the plain system calls, and closed again. Nodes that cannot be opened
+// or asked are left out.
+std::vector<VideoNode> listVideoNodes(const std::string& dir = "/dev");
 
 // Text for a capability mask: "video-capture streaming read-write ...".
 std::string capabilityText(uint32_t caps);
