@@ -1,20 +1,28 @@
+// The V4L2 camera source: negotiation at the start, the newest-frame policy while streaming,
+// and the device-loss policy (retry with backoff, find the camera again by its identity, set
+// format, rate and controls again). One file (about 700 lines): these three share the one
+// state of the class (the session, the layout, the counters, the sequence numbering) and
+// each step of one calls the others; the device session itself (fd, format, mappings) is
+// v4l2_session.cpp, the matching by identity camera_identity.cpp.
+
 #include "capture/v4l2_camera.hpp"
 
-#include <libv4l2.h>
 #include <linux/videodev2.h>
 #include <poll.h>
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstring>
+#include <optional>
 #include <vector>
 
+#include "capture/camera_identity.hpp"
 #include "capture/format_negotiation.hpp"
 #include "capture/v4l2_controls.hpp"
 #include "capture/v4l2_device.hpp"
 #include "capture/v4l2_frame_layout.hpp"
+#include "capture/v4l2_session.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -46,16 +54,44 @@ std::string sizeText(int w, int h) {
     return std::to_string(w) + "x" + std::to_string(h);
 }
 
-// What VIDIOC_S_FMT / S_PARM settled on.
-struct Applied {
-    uint32_t fourcc = 0;
-    int width = 0;
-    int height = 0;
-    uint32_t bytesPerLine = 0;
-    uint32_t sizeImage = 0;
-    FrameRate rate;
-    bool rateSettable = false;
-};
+// Where the planes of `applied` lie in its buffers; nullopt when the driver's numbers make
+// no sense for the format.
+std::optional<CameraFrameLayout> layoutFor(const AppliedFormat& applied) {
+    const PixelFormatInfo* info = findPixelFormat(applied.fourcc);
+    const auto tight = packedLayout(applied.fourcc, applied.width, applied.height);
+    if (info == nullptr || !tight || applied.buffers != info->buffers) {
+        return std::nullopt;
+    }
+    std::optional<CameraFrameLayout> layout =
+        info->buffers == 1
+            ? cameraFrameLayout(info->planes, info->xChromaShift, info->yChromaShift,
+                                tight->strides[0] / applied.width, applied.width, applied.height,
+                                applied.bytesPerLine[0])
+            : cameraSeparatePlanesLayout(info->planes, info->xChromaShift, info->yChromaShift,
+                                         info->chromaBytesPerSample, applied.width, applied.height,
+                                         applied.bytesPerLine);
+    if (!layout) {
+        return std::nullopt;
+    }
+    for (int b = 0; b < layout->bufferCount; ++b) {
+        const auto i = static_cast<size_t>(b);
+        if (applied.sizeImage[i] != 0 && layout->bufferBytes[i] > applied.sizeImage[i]) {
+            return std::nullopt;
+        }
+    }
+    return layout;
+}
+
+std::string layoutText(const AppliedFormat& applied) {
+    std::string text;
+    for (int b = 0; b < applied.buffers; ++b) {
+        const auto i = static_cast<size_t>(b);
+        appendItem(text, ", ",
+                   "bytesperline " + std::to_string(applied.bytesPerLine[i]) + ", sizeimage " +
+                       std::to_string(applied.sizeImage[i]));
+    }
+    return text;
+}
 
 class V4l2Camera final : public FrameSource {
 public:
@@ -71,28 +107,20 @@ protected:
     void releaseFrame(uint32_t index) override;
 
 private:
-    struct Buffer {
-        void* start = nullptr;
-        size_t length = 0;
-        bool queued = false;
-    };
-
-    // A set-up step that failed: its name (an ioctl, "mmap") and -errno; err 0: none did.
-    // The caller decides: an exit code at start-up, a later retry after a device loss.
-    struct StepFailure {
-        const char* step = "";
-        int err = 0;
-        explicit operator bool() const { return err < 0; }
-    };
-    // Sets format and rate on dev.
-    StepFailure apply(V4l2Device& dev, Applied& applied) const;
+    // A failed set-up step (StepFailure): the caller decides, an exit code at start-up, a
+    // later retry after a device loss.
+    StepFailure apply(AppliedFormat& applied) {
+        return session_.apply(choice_.fourcc, choice_.width, choice_.height, choice_.rate, applied);
+    }
     StepFailure startStreaming();
     void stopStreaming();
-    int queue(uint32_t buffer);
+    int queue(uint32_t buffer) { return session_.queue(buffer); }
     // allowStaleDrop: a newest frame that is already old may go back for a fresh one.
     Status dequeueNewest(FrameLease& out, bool& allowStaleDrop);
     Status deviceFailed(int err, const char* what);
     bool tryReopen();
+    // Opens the camera again where it is now (see tryReopen): 0 or -errno.
+    int openCamera();
     Status waitWhileLost(const StopSignal& stop, int64_t deadline);
     void reportTimeout(int waitedMs);
     std::string controlsText() const;
@@ -103,12 +131,12 @@ private:
     FrameFormat format_;
     CameraFrameLayout layout_;
     std::string card_;
+    CameraIdentity identity_;  // what VIDIOC_QUERYCAP said of it at the start
+    std::string node_;         // the node it was last opened at
 
     // Live state.
-    V4l2Device dev_;
-    std::vector<Buffer> buffers_;
+    V4l2Session session_;
     uint32_t generation_ = 0;
-    bool streaming_ = false;
     bool pendingLoss_ = false;  // a requeue failed with the device gone
     bool lostDevice_ = false;   // the last failure was the device vanishing (not a stream error)
     int pendingErr_ = 0;
@@ -125,6 +153,7 @@ private:
     LogThrottle timeoutLog_{5'000'000'000};
     LogThrottle badFrameLog_{5'000'000'000};
     LogThrottle waitingLog_{10'000'000'000};
+    LogThrottle otherDeviceLog_{10'000'000'000};
 
     // Counters: totals and since the last collectStats().
     uint64_t frames_ = 0;
@@ -143,8 +172,11 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
         throw StartupError(kExitUsage,
                            "--buffers must be between 2 and " + std::to_string(kIndexMask));
     }
-    dev_ = openCaptureDevice(path);
-    card_ = dev_.card();
+    session_.adopt(openCaptureDevice(path));
+    const V4l2Device& dev = session_.device();
+    card_ = dev.card();
+    identity_ = dev.identity();
+    node_ = path;
 
     NegotiationRequest request;
     request.fourcc = config_.fourcc;
@@ -152,7 +184,7 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
     request.height = config_.height;
     request.rate = FrameRate{config_.fpsNum, config_.fpsDen};
     choice_ =
-        negotiateFormat(dev_.enumerateFormats(config_.width, config_.height), request, canConvert);
+        negotiateFormat(dev.enumerateFormats(config_.width, config_.height), request, canConvert);
     if (!choice_.ok) {
         throw StartupError(choice_.exitCode, path + ": " + choice_.error);
     }
@@ -160,8 +192,8 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
         LOG_INFO(kTag, "%s: %s", path.c_str(), note.c_str());
     }
 
-    Applied applied;
-    if (const StepFailure f = apply(dev_, applied)) {
+    AppliedFormat applied;
+    if (const StepFailure f = apply(applied)) {
         if (f.err == -EBUSY) {
             throwDeviceError(path, f.step, f.err);
         }
@@ -178,21 +210,16 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
                                             " " + sizeText(applied.width, applied.height) +
                                             " (see --list-formats)");
     }
-    const PixelFormatInfo* info = findPixelFormat(applied.fourcc);
-    const auto tight = packedLayout(applied.fourcc, applied.width, applied.height);
-    if (info == nullptr || !tight) {
+    if (!packedLayout(applied.fourcc, applied.width, applied.height)) {
         throw StartupError(kExitFormat, path + ": cannot use " + fourccToString(applied.fourcc) +
                                             " " + sizeText(applied.width, applied.height));
     }
-    const auto layout = cameraFrameLayout(info->planes, info->xChromaShift, info->yChromaShift,
-                                          tight->strides[0] / applied.width, applied.width,
-                                          applied.height, applied.bytesPerLine);
-    if (!layout || (applied.sizeImage != 0 && layout->frameBytes > applied.sizeImage)) {
+    const auto layout = layoutFor(applied);
+    if (!layout) {
         throw StartupError(kExitFormat, path + ": the driver's buffer layout for " +
-                                            fourccToString(applied.fourcc) +
-                                            " makes no sense (bytesperline " +
-                                            std::to_string(applied.bytesPerLine) + ", sizeimage " +
-                                            std::to_string(applied.sizeImage) + ")");
+                                            fourccToString(applied.fourcc) + " makes no sense (" +
+                                            std::to_string(applied.buffers) + " buffers, " +
+                                            layoutText(applied) + ")");
     }
     layout_ = *layout;
 
@@ -225,7 +252,8 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
 
     if (!config_.camera.controls.empty()) {
         std::string error;
-        if (const int rc = applyControls(dev_, config_.camera.controls, error); rc != kExitOk) {
+        if (const int rc = applyControls(session_.device(), config_.camera.controls, error);
+            rc != kExitOk) {
             throw StartupError(rc, path + ": " + error);
         }
         LOG_INFO(kTag, "%s: controls set: %s", path.c_str(), controlsText().c_str());
@@ -244,7 +272,7 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
 
 V4l2Camera::~V4l2Camera() {
     stopStreaming();
-    dev_.close();
+    session_.close();
     LOG_INFO(kTag,
              "%s: %" PRIu64 " frames delivered, %" PRIu64 " skipped (newest frame taken), %" PRIu64
              " dropped by the driver, %" PRIu64 " reconnects",
@@ -256,130 +284,29 @@ std::string V4l2Camera::describe() const {
            (choice_.emulated ? " (converted by libv4l2)" : "") + " " +
            sizeText(format_.width, format_.height) + " at " +
            formatRate(FrameRate{format_.fpsNum, format_.fpsDen}) + " fps, " +
-           std::to_string(buffers_.empty() ? config_.camera.buffers : buffers_.size()) + " buffers";
+           std::to_string(session_.bufferCount() == 0 ? config_.camera.buffers
+                                                      : session_.bufferCount()) +
+           " buffers" +
+           (layout_.bufferCount > 1 ? " of " + std::to_string(layout_.bufferCount) + " planes"
+                                    : "");
 }
 
-V4l2Camera::StepFailure V4l2Camera::apply(V4l2Device& dev, Applied& applied) const {
-    v4l2_format fmt{};
-    fmt.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    fmt.fmt.pix.width = static_cast<uint32_t>(choice_.width);
-    fmt.fmt.pix.height = static_cast<uint32_t>(choice_.height);
-    fmt.fmt.pix.pixelformat = choice_.fourcc;
-    fmt.fmt.pix.field = V4L2_FIELD_ANY;
-    if (const int rc = dev.ioctl(VIDIOC_S_FMT, &fmt); rc < 0) {
-        return {"VIDIOC_S_FMT", rc};
-    }
-    applied.fourcc = fmt.fmt.pix.pixelformat;
-    applied.width = static_cast<int>(fmt.fmt.pix.width);
-    applied.height = static_cast<int>(fmt.fmt.pix.height);
-    applied.bytesPerLine = fmt.fmt.pix.bytesperline;
-    applied.sizeImage = fmt.fmt.pix.sizeimage;
-
-    v4l2_streamparm parm{};
-    parm.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    if (dev.ioctl(VIDIOC_G_PARM, &parm) == 0) {
-        applied.rateSettable = (parm.parm.capture.capability & V4L2_CAP_TIMEPERFRAME) != 0;
-    }
-    if (applied.rateSettable) {
-        // Time per frame is the inverse of the rate.
-        parm.parm.capture.timeperframe.numerator = static_cast<uint32_t>(choice_.rate.den);
-        parm.parm.capture.timeperframe.denominator = static_cast<uint32_t>(choice_.rate.num);
-        if (const int rc = dev.ioctl(VIDIOC_S_PARM, &parm); rc < 0) {
-            return {"VIDIOC_S_PARM", rc};
-        }
-    }
-    const v4l2_fract& tpf = parm.parm.capture.timeperframe;
-    applied.rate = FrameRate{static_cast<int>(tpf.denominator), static_cast<int>(tpf.numerator)};
-    return {};
-}
-
-V4l2Camera::StepFailure V4l2Camera::startStreaming() {
-    v4l2_requestbuffers req{};
-    req.count = config_.camera.buffers;
-    req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    req.memory = V4L2_MEMORY_MMAP;
-    if (const int rc = dev_.ioctl(VIDIOC_REQBUFS, &req); rc < 0) {
-        return {"VIDIOC_REQBUFS", rc};
-    }
-    if (req.count < 2 || req.count > kIndexMask) {
-        return {"VIDIOC_REQBUFS", -ENOMEM};
-    }
-    buffers_.assign(req.count, Buffer{});
-    for (uint32_t i = 0; i < req.count; ++i) {
-        v4l2_buffer b{};
-        b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-        b.memory = V4L2_MEMORY_MMAP;
-        b.index = i;
-        if (const int rc = dev_.ioctl(VIDIOC_QUERYBUF, &b); rc < 0) {
-            return {"VIDIOC_QUERYBUF", rc};
-        }
-        void* p =
-            v4l2_mmap(nullptr, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, dev_.fd(), b.m.offset);
-        if (p == MAP_FAILED) {
-            return {"mmap", -errno};
-        }
-        buffers_[i].start = p;
-        buffers_[i].length = b.length;
-        if (b.length < layout_.frameBytes) {
-            return {"mmap", -EINVAL};  // a buffer too small for one frame
-        }
-    }
-    for (uint32_t i = 0; i < req.count; ++i) {
-        if (const int rc = queue(i); rc < 0) {
-            return {"VIDIOC_QBUF", rc};
-        }
-    }
-    v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    if (const int rc = dev_.ioctl(VIDIOC_STREAMON, &type); rc < 0) {
-        return {"VIDIOC_STREAMON", rc};
-    }
-    streaming_ = true;
+StepFailure V4l2Camera::startStreaming() {
+    StepFailure f = session_.start(config_.camera.buffers, kIndexMask, layout_.bufferCount,
+                                   layout_.bufferBytes);
     haveSequence_ = false;
-    return {};
+    return f;
 }
 
 void V4l2Camera::stopStreaming() {
-    if (!dev_.isOpen()) {
-        buffers_.clear();
-        return;
-    }
-    if (streaming_) {
-        v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-        dev_.ioctl(VIDIOC_STREAMOFF, &type);
-        streaming_ = false;
-    }
-    for (Buffer& b : buffers_) {
-        if (b.start != nullptr) {
-            v4l2_munmap(b.start, b.length);
-        }
-    }
-    if (!buffers_.empty()) {
-        v4l2_requestbuffers req{};
-        req.count = 0;
-        req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-        req.memory = V4L2_MEMORY_MMAP;
-        dev_.ioctl(VIDIOC_REQBUFS, &req);
-    }
-    buffers_.clear();
+    session_.stop();
     ++generation_;
-}
-
-int V4l2Camera::queue(uint32_t buffer) {
-    v4l2_buffer b{};
-    b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    b.memory = V4L2_MEMORY_MMAP;
-    b.index = buffer;
-    const int rc = dev_.ioctl(VIDIOC_QBUF, &b);
-    if (rc == 0) {
-        buffers_[buffer].queued = true;
-    }
-    return rc;
 }
 
 void V4l2Camera::releaseFrame(uint32_t index) {
     const uint32_t buffer = index & kIndexMask;
-    if ((index >> kIndexBits) != (generation_ & ((1u << (32 - kIndexBits)) - 1)) || !streaming_ ||
-        buffer >= buffers_.size() || buffers_[buffer].queued) {
+    if ((index >> kIndexBits) != (generation_ & ((1u << (32 - kIndexBits)) - 1)) ||
+        !session_.streaming() || buffer >= session_.bufferCount() || session_.queued(buffer)) {
         return;  // from a stream that has been torn down since
     }
     if (const int rc = queue(buffer); rc < 0 && !pendingLoss_) {
@@ -398,7 +325,7 @@ Status V4l2Camera::deviceFailed(int err, const char* what) {
                                              : "restarting capture");
     lostDevice_ = gone;
     stopStreaming();
-    dev_.close();
+    session_.close();
     pendingLoss_ = false;
     lostSinceNs_ = monotonicNs();
     backoffMs_ = kFirstBackoffMs;
@@ -416,17 +343,17 @@ bool V4l2Camera::tryReopen() {
         nextAttemptNs_ = monotonicNs() + int64_t{backoffMs_} * 1'000'000;
         backoffMs_ = std::min(backoffMs_ * 2, kMaxBackoffMs);
         stopStreaming();
-        dev_.close();
+        session_.close();
         return false;
     };
-    if (const int rc = dev_.open(path); rc < 0) {
+    if (const int rc = openCamera(); rc < 0) {
         return retryLater("open", rc);
     }
-    if (!dev_.canCapture() || !dev_.canStream()) {
+    if (!session_.device().canCapture() || !session_.device().canStream()) {
         return retryLater("VIDIOC_QUERYCAP", -ENODEV);
     }
-    Applied applied;
-    if (const StepFailure f = apply(dev_, applied)) {
+    AppliedFormat applied;
+    if (const StepFailure f = apply(applied)) {
         return retryLater(f.step, f.err);
     }
     if (applied.fourcc != format_.fourcc || applied.width != format_.width ||
@@ -438,24 +365,18 @@ bool V4l2Camera::tryReopen() {
                  sizeText(format_.width, format_.height).c_str());
         return retryLater("VIDIOC_S_FMT", -EINVAL);
     }
-    if (applied.bytesPerLine != 0 && static_cast<int>(applied.bytesPerLine) != layout_.strides[0]) {
-        // Same format, different padding: frames carry their strides, so only the layout moves.
-        const PixelFormatInfo* info = findPixelFormat(applied.fourcc);
-        const auto tight = packedLayout(applied.fourcc, applied.width, applied.height);
-        const auto fresh =
-            info && tight ? cameraFrameLayout(info->planes, info->xChromaShift, info->yChromaShift,
-                                              tight->strides[0] / applied.width, applied.width,
-                                              applied.height, applied.bytesPerLine)
-                          : std::nullopt;
-        if (!fresh) {
-            return retryLater("VIDIOC_S_FMT", -EINVAL);
-        }
-        layout_ = *fresh;
+    // Same format, perhaps different padding: frames carry their strides, so only the
+    // layout moves.
+    const auto fresh = layoutFor(applied);
+    if (!fresh) {
+        return retryLater("VIDIOC_S_FMT", -EINVAL);
     }
+    layout_ = *fresh;
     // A device that comes back has its controls at their defaults: set them again. One the
     // device no longer takes is reported, and streaming goes on.
     if (!config_.camera.controls.empty()) {
-        if (std::string error; applyControls(dev_, config_.camera.controls, error) != kExitOk) {
+        if (std::string error;
+            applyControls(session_.device(), config_.camera.controls, error) != kExitOk) {
             LOG_WARN(kTag, "%s: %s", path.c_str(), error.c_str());
         } else {
             LOG_INFO(kTag, "%s: controls set again: %s", path.c_str(), controlsText().c_str());
@@ -470,7 +391,53 @@ bool V4l2Camera::tryReopen() {
     LOG_WARN(kTag, "%s: %s after %.1f s; streaming again (reconnect %" PRIu64 ")", path.c_str(),
              lostDevice_ ? "the device is back" : "capture restarted",
              static_cast<double>(monotonicNs() - lostSinceNs_) / 1e9, reconnects_);
+    if (session_.device().path() != node_) {
+        node_ = session_.device().path();
+        LOG_WARN(kTag, "%s: camera returned as %s (%s, %s)", path.c_str(), node_.c_str(),
+                 identity_.card.c_str(), identity_.busInfo.c_str());
+    }
     return true;
+}
+
+int V4l2Camera::openCamera() {
+    // Where it was last, then the path given (a /dev/v4l/by-id name follows the camera by
+    // itself), then wherever a node has its identity: a USB camera may come back under
+    // another number, and another camera may have taken the old one.
+    std::vector<std::string> tried;
+    int rc = -ENOENT;
+    auto attempt = [&](const std::string& node) {
+        if (std::find(tried.begin(), tried.end(), node) != tried.end()) {
+            return false;
+        }
+        tried.push_back(node);
+        rc = session_.open(node);
+        if (rc < 0) {
+            return false;
+        }
+        if (const CameraIdentity found = session_.device().identity(); found != identity_) {
+            if (otherDeviceLog_.allow()) {
+                LOG_INFO(kTag,
+                         "%s: another device is at %s now (%s, %s); looking for the camera "
+                         "(%s, %s)",
+                         config_.path.c_str(), node.c_str(), found.card.c_str(),
+                         found.busInfo.c_str(), identity_.card.c_str(), identity_.busInfo.c_str());
+            }
+            session_.close();
+            rc = -ENODEV;
+            return false;
+        }
+        return true;
+    };
+    if (attempt(node_) || attempt(config_.path)) {
+        return 0;
+    }
+    const int pathRc = rc;
+    if (const auto found = findCamera(identity_, listVideoNodes())) {
+        if (attempt(*found)) {
+            return 0;
+        }
+    }
+    return pathRc;
 }
 
 std::string V4l2Camera::controlsText() const {
@@ -484,9 +451,9 @@ std::string V4l2Camera::controlsText() const {
 void V4l2Camera::reportTimeout(int waitedMs) {
     if (timeoutLog_.allow()) {
         LOG_WARN(kTag, "%s: no frame for %d ms (%s)", config_.path.c_str(), waitedMs,
-                 streaming_    ? "the device is stalled or very slow"
-                 : lostDevice_ ? "the device is gone; still waiting for it to come back"
-                               : "capture is being restarted");
+                 session_.streaming() ? "the device is stalled or very slow"
+                 : lostDevice_        ? "the device is gone; still waiting for it to come back"
+                                      : "capture is being restarted");
     }
 }
 
@@ -518,7 +485,7 @@ Status V4l2Camera::next(FrameLease& out, const StopSignal& stop) {
     const int64_t start = monotonicNs();
     const int64_t deadline = start + int64_t{timeoutMs} * 1'000'000;
     bool allowStaleDrop = true;
-    if (pendingLoss_ && streaming_) {
+    if (pendingLoss_ && session_.streaming()) {
         deviceFailed(pendingErr_, "VIDIOC_QBUF");
         if (config_.camera.exitOnDeviceLoss) {
             return Status::DeviceLost;
@@ -528,7 +495,7 @@ Status V4l2Camera::next(FrameLease& out, const StopSignal& stop) {
         if (stop.requested()) {
             return Status::Stopped;
         }
-        if (!streaming_) {
+        if (!session_.streaming()) {
             const Status s = waitWhileLost(stop, deadline);
             if (s == Status::Again) {
                 reportTimeout(timeoutMs);
@@ -543,7 +510,7 @@ Status V4l2Camera::next(FrameLease& out, const StopSignal& stop) {
             reportTimeout(timeoutMs);
             return Status::Again;
         }
-        pollfd fds[2] = {{dev_.fd(), POLLIN, 0}, {stop.fd(), POLLIN, 0}};
+        pollfd fds[2] = {{session_.device().fd(), POLLIN, 0}, {stop.fd(), POLLIN, 0}};
         const int ms = static_cast<int>((deadline - now + 999'999) / 1'000'000);
         const int rc = ::poll(fds, 2, ms);
         if (rc < 0) {
@@ -583,21 +550,19 @@ Status V4l2Camera::next(FrameLease& out, const StopSignal& stop) {
 
 Status V4l2Camera::dequeueNewest(FrameLease& out, bool& allowStaleDrop) {
     int held = -1;
-    v4l2_buffer heldBuf{};
+    DequeuedBuffer heldBuf;
     int failure = 0;
     for (;;) {
         if (held >= 0) {
             // Another one ready? Asked with poll() rather than a DQBUF that fails with
             // EAGAIN, which libv4l2 would report as an error.
-            pollfd pfd{dev_.fd(), POLLIN, 0};
+            pollfd pfd{session_.device().fd(), POLLIN, 0};
             if (::poll(&pfd, 1, 0) <= 0 || (pfd.revents & (POLLIN | POLLERR)) == 0) {
                 break;
             }
         }
-        v4l2_buffer b{};
-        b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-        b.memory = V4L2_MEMORY_MMAP;
-        const int rc = dev_.ioctl(VIDIOC_DQBUF, &b);
+        DequeuedBuffer b;
+        const int rc = session_.dequeue(b);
         if (rc == -EAGAIN) {
             break;
         }
@@ -605,10 +570,9 @@ Status V4l2Camera::dequeueNewest(FrameLease& out, bool& allowStaleDrop) {
             failure = rc;
             break;
         }
-        if (b.index >= buffers_.size()) {
+        if (b.index >= session_.bufferCount()) {
             continue;
         }
-        buffers_[b.index].queued = false;
 
         // The driver's frame counter: a jump means frames it had no buffer for.
         if (haveSequence_ && b.sequence > lastSequence_ + 1) {
@@ -619,14 +583,24 @@ Status V4l2Camera::dequeueNewest(FrameLease& out, bool& allowStaleDrop) {
         }
         haveSequence_ = true;
 
-        const bool corrupt = (b.flags & V4L2_BUF_FLAG_ERROR) != 0 ||
-                             (b.bytesused != 0 && b.bytesused < layout_.frameBytes);
+        // Damaged: flagged so, or shorter than a frame in any of its planes (bytesused counts
+        // the data offset too), or data placed beyond what is mapped.
+        bool corrupt = (b.flags & V4L2_BUF_FLAG_ERROR) != 0;
+        uint32_t used = 0;
+        for (int p = 0; p < layout_.bufferCount; ++p) {
+            const auto i = static_cast<size_t>(p);
+            used += b.bytesUsed[i];
+            const size_t payload =
+                b.bytesUsed[i] > b.dataOffset[i] ? b.bytesUsed[i] - b.dataOffset[i] : 0;
+            corrupt = corrupt || (b.bytesUsed[i] != 0 && payload < layout_.bufferBytes[i]) ||
+                      b.dataOffset[i] + layout_.bufferBytes[i] > session_.mappedBytes(b.index, p);
+        }
         if (corrupt) {
             ++badFrames_;
             ++driverDrops_;
             if (badFrameLog_.allow()) {
                 LOG_WARN(kTag, "%s: the driver marked a frame as damaged (%u bytes); dropped",
-                         config_.path.c_str(), b.bytesused);
+                         config_.path.c_str(), used);
             }
             queue(b.index);
             continue;
@@ -690,12 +664,15 @@ Status V4l2Camera::dequeueNewest(FrameLease& out, bool& allowStaleDrop) {
     if (discontinuity_ || !anyFrame_) {
         sequenceOffset_ = anyFrame_ ? lastOutSequence_ + 1 - heldBuf.sequence : 0;
     }
-    const Buffer& buf = buffers_[static_cast<size_t>(held)];
-    const auto* base = static_cast<const uint8_t*>(buf.start);
     FrameView view;
     for (int p = 0; p < layout_.planeCount; ++p) {
-        view.planes[static_cast<size_t>(p)] = base + layout_.offsets[static_cast<size_t>(p)];
-        view.strides[static_cast<size_t>(p)] = layout_.strides[static_cast<size_t>(p)];
+        // Each plane straight from its mapping: the converter (or, for I420, the encoder)
+        // reads it there.
+        const auto i = static_cast<size_t>(p);
+        const int b = layout_.buffer[i];
+        view.planes[i] = session_.data(static_cast<uint32_t>(held), b) +
+                         heldBuf.dataOffset[static_cast<size_t>(b)] + layout_.offsets[i];
+        view.strides[i] = layout_.strides[i];
     }
     view.bytes = layout_.frameBytes;
     view.captureNs = captured;

@@ -1,8 +1,10 @@
 #include "capture/v4l2_device.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <libv4l2.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,7 +43,8 @@ V4l2Device::V4l2Device(V4l2Device&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       path_(std::move(other.path_)),
       capability_(other.capability_),
-      caps_(other.caps_) {}
+      caps_(other.caps_),
+      multiplanar_(other.multiplanar_) {}
 
 V4l2Device& V4l2Device::operator=(V4l2Device&& other) noexcept {
     if (this != &other) {
@@ -50,6 +53,7 @@ V4l2Device& V4l2Device::operator=(V4l2Device&& other) noexcept {
         path_ = std::move(other.path_);
         capability_ = other.capability_;
         caps_ = other.caps_;
+        multiplanar_ = other.multiplanar_;
     }
     return *this;
 }
@@ -92,6 +96,19 @@ int V4l2Device::open(const std::string& path) {
         ::close(raw);
         return -err;
     }
+    const uint32_t rawCaps =
+        (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
+    multiplanar_ =
+        (rawCaps & V4L2_CAP_VIDEO_CAPTURE) == 0 && (rawCaps & V4L2_CAP_VIDEO_CAPTURE_MPLANE) != 0;
+    if (multiplanar_) {
+        // libv4l2 would load its mplane plugin here, which announces itself on stdout (the
+        // stream with -o -) and cannot handle the formats whose planes have buffers of
+        // their own: this node is used with the plain system calls.
+        fd_ = raw;
+        capability_ = cap;
+        caps_ = rawCaps;
+        return 0;
+    }
     if (v4l2_fd_open(raw, 0) < 0) {
         const int err = errno;
         ::close(raw);
@@ -109,19 +126,39 @@ int V4l2Device::open(const std::string& path) {
 
 void V4l2Device::close() {
     if (fd_ >= 0) {
-        v4l2_close(fd_);
+        if (multiplanar_) {
+            ::close(fd_);
+        } else {
+            v4l2_close(fd_);
+        }
         fd_ = -1;
     }
 }
 
 int V4l2Device::ioctl(unsigned long request, void* arg) const {
     for (;;) {
-        if (v4l2_ioctl(fd_, request, arg) == 0) {
+        const int rc = multiplanar_ ? ::ioctl(fd_, request, arg) : v4l2_ioctl(fd_, request, arg);
+        if (rc == 0) {
             return 0;
         }
         if (errno != EINTR) {
             return -errno;
         }
+    }
+}
+
+void* V4l2Device::map(size_t length, uint32_t offset) const {
+    void* p = multiplanar_
+                  ? ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, offset)
+                  : v4l2_mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, offset);
+    return p == MAP_FAILED ? nullptr : p;
+}
+
+void V4l2Device::unmap(void* start, size_t length) const {
+    if (multiplanar_) {
+        ::munmap(start, length);
+    } else {
+        v4l2_munmap(start, length);
     }
 }
 
@@ -170,7 +207,7 @@ std::vector<CameraFormatDesc> V4l2Device::enumerateFormats(int wantWidth, int wa
     for (uint32_t i = 0;; ++i) {
         v4l2_fmtdesc fd{};
         fd.index = i;
-        fd.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+        fd.type = bufferType();
         if (ioctl(VIDIOC_ENUM_FMT, &fd) < 0) {
             break;
         }
@@ -210,6 +247,46 @@ std::vector<CameraFormatDesc> V4l2Device::enumerateFormats(int wantWidth, int wa
         formats.push_back(std::move(f));
     }
     return formats;
+}
+
+std::vector<VideoNode> listVideoNodes(const std::string& dir) {
+    std::vector<std::pair<int, std::string>> paths;
+    if (DIR* d = ::opendir(dir.c_str())) {
+        while (const dirent* e = ::readdir(d)) {
+            const std::string path = dir + "/" + e->d_name;
+            if (const int n = videoNodeNumber(path); n >= 0) {
+                paths.emplace_back(n, path);
+            }
+        }
+        ::closedir(d);
+    }
+    std::sort(paths.begin(), paths.end());
+    std::vector<VideoNode> nodes;
+    for (const auto& [number, path] : paths) {
+        const int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        v4l2_capability cap{};
+        int rc;
+        do {
+            rc = ::ioctl(fd, VIDIOC_QUERYCAP, &cap);
+        } while (rc < 0 && errno == EINTR);
+        ::close(fd);
+        if (rc < 0) {
+            continue;
+        }
+        const uint32_t caps =
+            (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
+        VideoNode node;
+        node.path = path;
+        node.identity.card = cString(cap.card, sizeof cap.card);
+        node.identity.busInfo = cString(cap.bus_info, sizeof cap.bus_info);
+        node.canCapture = (caps & (V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_VIDEO_CAPTURE_MPLANE)) != 0 &&
+                          (caps & V4L2_CAP_STREAMING) != 0;
+        nodes.push_back(std::move(node));
+    }
+    return nodes;
 }
 
 std::string capabilityText(uint32_t caps) {
@@ -284,9 +361,7 @@ V4l2Device openCaptureDevice(const std::string& path) {
     }
     if (!dev.canCapture()) {
         std::string hint;
-        if (dev.caps() & V4L2_CAP_VIDEO_CAPTURE_MPLANE) {
-            hint = " (only the multi-planar API, which h265direct does not use)";
-        } else if (dev.caps() & V4L2_CAP_META_CAPTURE) {
+        if (dev.caps() & V4L2_CAP_META_CAPTURE) {
             hint = " (a camera's metadata node; its video node is usually the one before it)";
         }
         throw StartupError(kExitNotCapture, path + ": " + dev.card() + " (" + dev.driver() +

@@ -7,10 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "capture/camera_identity.hpp"
 #include "capture/format_negotiation.hpp"
 
-// A V4L2 device node opened through libv4l2 (so that its format emulation — e.g. MJPEG
-// decoded to YU12 — is available), and the few things done with it that are not streaming.
+// A V4L2 device node, and the few things done with it that are not streaming. A node with
+// the single-planar capture API is used through libv4l2 (so that its format emulation — e.g.
+// MJPEG decoded to YU12 — is available); a node that offers only the multi-planar API
+// (V4L2_CAP_VIDEO_CAPTURE_MPLANE) through the plain system calls, because libv4l2's mplane
+// plugin passes on only formats whose planes share one buffer, cannot pass the multi-planar
+// calls themselves, and prints on stdout (docs/camera.md).
 
 namespace h265direct {
 
@@ -31,15 +36,28 @@ public:
     int fd() const { return fd_; }
     const std::string& path() const { return path_; }
 
-    // v4l2_ioctl, again on EINTR. Returns 0 or -errno.
+    // v4l2_ioctl (ioctl for a multi-planar node), again on EINTR. Returns 0 or -errno.
     int ioctl(unsigned long request, void* arg) const;
+    // v4l2_mmap / v4l2_munmap (mmap / munmap for a multi-planar node) of a buffer's plane.
+    // map() returns nullptr (errno set) on failure.
+    void* map(size_t length, uint32_t offset) const;
+    void unmap(void* start, size_t length) const;
 
     // The capabilities of this node (device_caps when the driver reports them).
     uint32_t caps() const { return caps_; }
     std::string driver() const;
     std::string card() const;
     std::string busInfo() const;
-    bool canCapture() const { return (caps_ & V4L2_CAP_VIDEO_CAPTURE) != 0; }
+    CameraIdentity identity() const { return CameraIdentity{card(), busInfo()}; }
+    bool canCapture() const {
+        return (caps_ & (V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_VIDEO_CAPTURE_MPLANE)) != 0;
+    }
+    // Only the multi-planar API: buffers of type V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, plain
+    // system calls.
+    bool multiplanar() const { return multiplanar_; }
+    uint32_t bufferType() const {
+        return multiplanar_ ? V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE : V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    }
     bool canStream() const { return (caps_ & V4L2_CAP_STREAMING) != 0; }
 
     // Every capture format with its sizes and frame rates, in the driver's order
@@ -53,6 +71,7 @@ private:
     std::string path_;
     v4l2_capability capability_{};
     uint32_t caps_ = 0;
+    bool multiplanar_ = false;
 };
 
 // The device's answer to a start-up step as a StartupError with a message the user can act
@@ -62,6 +81,11 @@ private:
 
 // Opens `path` and checks it can capture and stream; throws StartupError otherwise.
 V4l2Device openCaptureDevice(const std::string& path);
+
+// Every /dev/videoN in `dir`, by number, with its identity: opened and asked
+// VIDIOC_QUERYCAP with the plain system calls, and closed again. Nodes that cannot be opened
+// or asked are left out.
+std::vector<VideoNode> listVideoNodes(const std::string& dir = "/dev");
 
 // Text for a capability mask: "video-capture streaming read-write ...".
 std::string capabilityText(uint32_t caps);

@@ -68,8 +68,11 @@ struct PixelFormatInfo {
     bool crFirst;                // Cr before Cb (NV21, YV12; packed orders say it themselves)
     Packed422Order packedOrder;  // kPacked422 only
     SwsFormat sws;               // libswscale's name of it (RGB conversion, tests, benchmarks)
-    int cost;  // the camera negotiation's cost of turning it into I420: 0 = I420 itself,
-               // larger = more work (format_negotiation.hpp)
+    int cost;     // the camera negotiation's cost of turning it into I420: 0 = I420 itself,
+                  // larger = more work (format_negotiation.hpp)
+    int buffers;  // memory buffers a camera frame comes in: 1, or `planes` for the V4L2
+                  // formats whose planes lie in buffers of their own (NV12M "NM12"...; the
+                  // multi-planar API). Read from a file, the planes follow one another.
 };
 
 // Every format h265direct converts to I420, in the order --help shows them.

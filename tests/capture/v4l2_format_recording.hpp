@@ -23,7 +23,8 @@ inline FrameRate rateFromFps(double fps) {
 
 inline std::vector<CameraFormatDesc> parseFormatListing(const std::string& text) {
     std::vector<CameraFormatDesc> formats;
-    const std::regex fmtRe(R"(^\s*\[\d+\]: '(.{1,4}?)( ?-BE)?' \(([^)]*)\))");
+    // The description runs to the line's last ')': vivid's "Y/UV 4:2:0 (N-C)" has its own.
+    const std::regex fmtRe(R"(^\s*\[\d+\]: '(.{1,4}?)( ?-BE)?' \((.*)\)\s*$)");
     const std::regex discreteSizeRe(R"(^\s*Size: Discrete (\d+)x(\d+))");
     const std::regex stepSizeRe(
         R"(^\s*Size: (?:Stepwise|Continuous) (\d+)x(\d+) - (\d+)x(\d+) with step (\d+)/(\d+))");

@@ -59,5 +59,53 @@ TEST(V4l2FrameLayout, Nonsense) {
     EXPECT_FALSE(cameraFrameLayout(1, 1, 0, 2, 320, 180, 1u << 30));
 }
 
+TEST(V4l2FrameLayout, OneBufferHoldsEveryPlane) {
+    const auto l = cameraFrameLayout(2, 1, 1, 1, 320, 180, 320);
+    ASSERT_TRUE(l);
+    EXPECT_EQ(l->bufferCount, 1);
+    EXPECT_EQ(l->buffer[1], 0);
+    EXPECT_EQ(l->bufferBytes[0], l->frameBytes);
+}
+
+// NV12M (NM12) as vivid gives it at 320x180: Y in one buffer, the CbCr pairs in another.
+TEST(V4l2FrameLayout, SeparatePlanesNv12m) {
+    const auto l = cameraSeparatePlanesLayout(2, 1, 1, 2, 320, 180, {320, 320, 0});
+    ASSERT_TRUE(l);
+    EXPECT_EQ(l->bufferCount, 2);
+    EXPECT_EQ(l->buffer[0], 0);
+    EXPECT_EQ(l->buffer[1], 1);
+    EXPECT_EQ(l->offsets[1], 0u);
+    EXPECT_EQ(l->strides[1], 320);
+    EXPECT_EQ(l->bufferBytes[0], 57600u);
+    EXPECT_EQ(l->bufferBytes[1], 28800u);
+    EXPECT_EQ(l->frameBytes, 86400u);
+}
+
+// YUV420M (YM12) with the driver's own line lengths, padded, and YUV422M (YM16).
+TEST(V4l2FrameLayout, SeparatePlanesPlanar) {
+    const auto l = cameraSeparatePlanesLayout(3, 1, 1, 1, 320, 180, {384, 192, 192});
+    ASSERT_TRUE(l);
+    EXPECT_EQ(l->bufferCount, 3);
+    EXPECT_EQ(l->buffer[2], 2);
+    EXPECT_EQ(l->strides[0], 384);
+    EXPECT_EQ(l->strides[2], 192);
+    EXPECT_EQ(l->bufferBytes[0], 384u * 180u);
+    EXPECT_EQ(l->bufferBytes[1], 192u * 90u);
+    EXPECT_EQ(l->bufferBytes[2], 192u * 90u);
+    const auto t = cameraSeparatePlanesLayout(3, 1, 0, 1, 320, 180, {0, 0, 0});
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->strides[1], 160);
+    EXPECT_EQ(t->bufferBytes[1], 160u * 180u);
+    EXPECT_EQ(t->frameBytes, 320u * 180u * 2u);
+}
+
+TEST(V4l2FrameLayout, SeparatePlanesNonsense) {
+    // A chroma line shorter than its samples (NV12M's pairs need the full width).
+    EXPECT_FALSE(cameraSeparatePlanesLayout(2, 1, 1, 2, 320, 180, {320, 160, 0}));
+    EXPECT_FALSE(cameraSeparatePlanesLayout(3, 1, 1, 1, 320, 180, {320, 160, 100}));
+    EXPECT_FALSE(cameraSeparatePlanesLayout(0, 1, 1, 1, 320, 180, {320, 160, 160}));
+    EXPECT_FALSE(cameraSeparatePlanesLayout(3, 1, 1, 1, 320, 0, {320, 160, 160}));
+}
+
 }  // namespace
 }  // namespace h265direct

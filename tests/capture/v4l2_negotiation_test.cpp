@@ -153,6 +153,44 @@ TEST(V4l2Negotiation, ForcedFormatWeCannotConvertIsAFormatError) {
     EXPECT_NE(r.error.find("cannot convert"), std::string::npos) << r.error;
 }
 
+// vivid's multi-planar instance: the formats with a buffer per plane besides the others,
+// negotiated with the pixel-format table the camera uses.
+bool inTable(uint32_t fourcc) {
+    return findPixelFormat(fourcc) != nullptr;
+}
+
+TEST(V4l2Recording, VividMultiplanarListingIsReadWhole) {
+    const auto formats = loadFormatListing("v4l2_vivid_mplane_formats.txt");
+    ASSERT_EQ(formats.size(), 93u);
+    EXPECT_EQ(formats[85].fourcc, V4L2_PIX_FMT_YUV420M);
+    EXPECT_EQ(formats[87].fourcc, V4L2_PIX_FMT_NV12M);
+    EXPECT_EQ(formats[87].description, "Y/UV 4:2:0 (N-C)");
+}
+
+TEST(V4l2Negotiation, MultiplanarVividFormats) {
+    const auto formats = loadFormatListing("v4l2_vivid_mplane_formats.txt");
+    // Unforced: I420 in one buffer and in three cost the same; the device's order decides.
+    const auto r = negotiateFormat(formats, request(320, 180, 15), inTable);
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(fourccToString(r.fourcc), "YU12");
+    EXPECT_EQ(r.cost, 0);
+    for (uint32_t fourcc : {V4L2_PIX_FMT_NV12M, V4L2_PIX_FMT_NV21M, V4L2_PIX_FMT_YUV420M,
+                            V4L2_PIX_FMT_YVU420M, V4L2_PIX_FMT_YUV422M}) {
+        const auto f = negotiateFormat(formats, request(320, 180, 15, fourcc), inTable);
+        ASSERT_TRUE(f.ok) << f.error;
+        EXPECT_EQ(f.fourcc, fourcc);
+        EXPECT_EQ(f.rate.fps(), 15.0);
+        EXPECT_EQ(f.cost, findPixelFormat(fourcc)->cost);
+    }
+    EXPECT_EQ(negotiateFormat(formats, request(320, 180, 15, V4L2_PIX_FMT_YUV420M), inTable).cost,
+              0);
+    // 4:4:4 with a buffer per plane is offered but not in the table.
+    const auto bad = negotiateFormat(formats, request(320, 180, 15, V4L2_PIX_FMT_YUV444M), inTable);
+    EXPECT_FALSE(bad.ok);
+    EXPECT_EQ(bad.exitCode, kExitFormat);
+    EXPECT_NE(bad.error.find("cannot convert"), std::string::npos) << bad.error;
+}
+
 TEST(V4l2Negotiation, SizeTheDeviceLacksListsTheSizesItHas) {
     const auto formats = loadFormatListing("v4l2_vivid_formats.txt");
     const auto r = negotiateFormat(formats, request(800, 600, 30), convertible);

@@ -133,24 +133,29 @@ std::vector<uint8_t> pack(uint32_t fourcc, const std::vector<Rgb>& rgb, const Yu
             packed422(1, 2, 0);
             break;
         case V4L2_PIX_FMT_NV12:
+        case V4L2_PIX_FMT_NV12M:  // (planes one after the other, as a file holds them)
             append(yuv.y);
             interleave(u420, v420);
             break;
         case V4L2_PIX_FMT_NV21:
+        case V4L2_PIX_FMT_NV21M:
             append(yuv.y);
             interleave(v420, u420);
             break;
         case V4L2_PIX_FMT_YUV420:
+        case V4L2_PIX_FMT_YUV420M:
             append(yuv.y);
             append(u420);
             append(v420);
             break;
         case V4L2_PIX_FMT_YVU420:
+        case V4L2_PIX_FMT_YVU420M:
             append(yuv.y);
             append(v420);
             append(u420);
             break;
         case V4L2_PIX_FMT_YUV422P:
+        case V4L2_PIX_FMT_YUV422M:
             append(yuv.y);
             append(u422);
             append(v422);
@@ -206,14 +211,19 @@ FfmpegInput ffmpegInput(uint32_t fourcc) {
         case V4L2_PIX_FMT_VYUY:
             return {"uyvy422", "shuffleplanes=0:2:1"};  // FFmpeg has no VYUY
         case V4L2_PIX_FMT_NV12:
+        case V4L2_PIX_FMT_NV12M:
             return {"nv12", nullptr};
         case V4L2_PIX_FMT_NV21:
+        case V4L2_PIX_FMT_NV21M:
             return {"nv21", nullptr};
         case V4L2_PIX_FMT_YUV420:
+        case V4L2_PIX_FMT_YUV420M:
             return {"yuv420p", nullptr};
         case V4L2_PIX_FMT_YVU420:
+        case V4L2_PIX_FMT_YVU420M:
             return {"yuv420p", "shuffleplanes=0:2:1"};
         case V4L2_PIX_FMT_YUV422P:
+        case V4L2_PIX_FMT_YUV422M:
             return {"yuv422p", nullptr};
         case V4L2_PIX_FMT_RGB24:
             return {"rgb24", nullptr};
@@ -468,8 +478,61 @@ TEST(Converter, OtherFormatsAreNotPassedThrough) {
     for (const PixelFormatInfo& f : supportedPixelFormats()) {
         Converter conv(format(f.fourcc));
         EXPECT_EQ(conv.passThrough(),
-                  f.fourcc == V4L2_PIX_FMT_YUV420 || f.fourcc == V4L2_PIX_FMT_YVU420)
+                  f.fourcc == V4L2_PIX_FMT_YUV420 || f.fourcc == V4L2_PIX_FMT_YVU420 ||
+                      f.fourcc == V4L2_PIX_FMT_YUV420M || f.fourcc == V4L2_PIX_FMT_YVU420M)
             << f.name;
+    }
+}
+
+// A camera's NV12M / YUV420M... frame: each plane in a buffer of its own (its own mapping),
+// with its own padded lines. Converted from where the planes lie, it gives what the same
+// picture gives from one contiguous buffer.
+TEST(Converter, PlanesInBuffersOfTheirOwn) {
+    const auto rgb = makeRgb();
+    const auto yuv = toYuv444(rgb);
+    for (const PixelFormatInfo& f : supportedPixelFormats()) {
+        if (f.buffers == 1) {
+            continue;
+        }
+        const auto tight = pack(f.fourcc, rgb, yuv);
+        const auto layout = packedLayout(f.fourcc, kW, kH);
+        ASSERT_TRUE(layout);
+        std::vector<std::vector<uint8_t>> buffers;
+        FrameView view;
+        for (int p = 0; p < layout->planeCount; ++p) {
+            const auto i = static_cast<size_t>(p);
+            const int line = layout->strides[i];
+            const int stride = line + 16 * (p + 1);
+            const int rows = p == 0 ? kH : kH >> f.yChromaShift;
+            buffers.emplace_back(static_cast<size_t>(stride) * static_cast<size_t>(rows), 0x5a);
+            for (int r = 0; r < rows; ++r) {
+                std::copy_n(tight.data() + layout->planeOffsets[i] +
+                                static_cast<size_t>(r) * static_cast<size_t>(line),
+                            line, buffers.back().data() + static_cast<size_t>(r * stride));
+            }
+            view.planes[i] = buffers.back().data();
+            view.strides[i] = stride;
+            view.bytes += buffers.back().size();
+        }
+        FrameFormat fmt = format(f.fourcc);
+        fmt.strides = view.strides;
+        Converter conv(fmt);
+        std::vector<uint8_t> out(size_t{kW} * kH * 3 / 2);
+        I420Planes dst{out.data(), out.data() + kW * kH, out.data() + kW * kH * 5 / 4, kW, kW / 2,
+                       kW / 2};
+        if (conv.passThrough()) {
+            const I420Planes in = conv.passThroughPlanes(view);
+            for (int r = 0; r < kH; ++r) {
+                std::copy_n(in.y + r * in.strideY, kW, dst.y + r * kW);
+            }
+            for (int r = 0; r < kH / 2; ++r) {
+                std::copy_n(in.u + r * in.strideU, kW / 2, dst.u + r * kW / 2);
+                std::copy_n(in.v + r * in.strideV, kW / 2, dst.v + r * kW / 2);
+            }
+        } else {
+            ASSERT_EQ(conv.convert(view, dst), Status::Ok) << f.name;
+        }
+        EXPECT_EQ(out, convertWith(f.fourcc, tight)) << f.name;
     }
 }
 

@@ -25,6 +25,13 @@ TEST(PixelFormat, TableListsEveryFormatOnce) {
           V4L2_PIX_FMT_BGR32, V4L2_PIX_FMT_GREY}) {
         EXPECT_NE(findPixelFormat(fourcc), nullptr) << fourccToString(fourcc);
     }
+    for (const PixelFormatInfo& f : formats) {
+        // Separate buffers: one per plane.
+        EXPECT_TRUE(f.buffers == 1 || f.buffers == f.planes) << f.name;
+    }
+    EXPECT_EQ(parseFourcc("nv12m"), V4L2_PIX_FMT_NV12M);
+    EXPECT_EQ(parseFourcc("YM12"), V4L2_PIX_FMT_YUV420M);
+    EXPECT_EQ(findPixelFormat(V4L2_PIX_FMT_YUV420M)->buffers, 3);
     EXPECT_EQ(findPixelFormat(V4L2_PIX_FMT_MJPEG), nullptr);
     EXPECT_EQ(findPixelFormat(0), nullptr);
 }
@@ -106,6 +113,12 @@ TEST(PixelFormat, PackedLayoutOfEachFormat) {
         {V4L2_PIX_FMT_YUV420, 3, {640, 320, 320}, {0, luma, luma * 5 / 4}, luma * 3 / 2},
         {V4L2_PIX_FMT_YVU420, 3, {640, 320, 320}, {0, luma, luma * 5 / 4}, luma * 3 / 2},
         {V4L2_PIX_FMT_YUV422P, 3, {640, 320, 320}, {0, luma, luma * 3 / 2}, luma * 2},
+        // Each plane in a buffer of its own from a camera; in a file one after the other.
+        {V4L2_PIX_FMT_NV12M, 2, {640, 640, 0}, {0, luma, 0}, luma * 3 / 2},
+        {V4L2_PIX_FMT_NV21M, 2, {640, 640, 0}, {0, luma, 0}, luma * 3 / 2},
+        {V4L2_PIX_FMT_YUV420M, 3, {640, 320, 320}, {0, luma, luma * 5 / 4}, luma * 3 / 2},
+        {V4L2_PIX_FMT_YVU420M, 3, {640, 320, 320}, {0, luma, luma * 5 / 4}, luma * 3 / 2},
+        {V4L2_PIX_FMT_YUV422M, 3, {640, 320, 320}, {0, luma, luma * 3 / 2}, luma * 2},
         {V4L2_PIX_FMT_RGB24, 1, {1920, 0, 0}, {0, 0, 0}, luma * 3},
         {V4L2_PIX_FMT_BGR24, 1, {1920, 0, 0}, {0, 0, 0}, luma * 3},
         {V4L2_PIX_FMT_XBGR32, 1, {2560, 0, 0}, {0, 0, 0}, luma * 4},

@@ -10,6 +10,7 @@
 BIN=$H265D_GUEST_BIN
 PROBE=$H265D_GUEST_PROBE
 DEV=/dev/video0
+MP=/dev/video1            # vivid's multi-planar instance
 OUT=/tmp/share            # /share as seen from inside the chroot
 SMALL="-s 320x180"
 
@@ -104,12 +105,22 @@ run timeout "$BIN" -d $DEV $SMALL -r 1 --frame-timeout 100 --frames 6 -o $OUT/ti
 # The device goes away (vivid's error-injection "disconnect" control) and comes back when its
 # last user closes it; h265direct keeps going and resumes with a keyframe.
 # Pulled once two stats lines show frames flowing.
+# It comes back under another node while another device has taken its old one: before the
+# disconnect, /dev/video0 is renamed /dev/video5 (vivid re-registers under the same number,
+# so the guest's devtmpfs node is moved, as a USB camera would return as another number) and
+# /dev/video0 is made the multi-planar instance's node (same card name "vivid", other bus
+# info). h265direct must find the camera by its identity at /dev/video5, not take the other
+# device at /dev/video0.
 rm -f /share/loss.err /share/loss_exit.err
-(wait_for /share/loss.err kbps 2; v4l2 --set-ctrl=disconnect=1
+(wait_for /share/loss.err kbps 2
+ mv $DEV /dev/video5 && mknod $DEV c $((0x$(stat -c %t $MP))) $((0x$(stat -c %T $MP)))
+ chroot /host /usr/bin/v4l2-ctl -d /dev/video5 --set-ctrl=disconnect=1
  echo "disconnect status $?" > /share/loss_trigger.txt) &
 run loss "$BIN" -d $DEV $SMALL -r 15 --frames 75 --keyint 1000 --ctrl brightness=220 \
     -o $OUT/loss.h265
 wait
+rm -f $DEV
+mv /dev/video5 $DEV
 (wait_for /share/loss_exit.err kbps 2; v4l2 --set-ctrl=disconnect=1) &
 run loss_exit "$BIN" -d $DEV $SMALL -r 15 --frames 300 --exit-on-device-loss -o $OUT/loss_exit.h265
 wait
@@ -127,6 +138,23 @@ wait
 run slow "$BIN" -d $DEV $SMALL -r 60 --preset medium --frames 16 --stats-json \
     -o $OUT/slow.h265
 run slow_probe "$PROBE" $DEV YUYV 320x180 60 10 $OUT/slow_probe.raw --hold-ms 200 --buffers 16
+
+# A multi-planar-only device (vivid's second instance, multiplanar=2), named through a
+# /dev/v4l/by-path link as udev would make it: the single-buffer formats and those with a
+# buffer per plane (one of each layout: two planes, three, three of 4:2:2), raw frames against
+# v4l2-ctl's; YM12 encoded (it goes to the encoder as it is, from its three buffers). v4l2-ctl cannot set this device's rate (--set-parm asks single-planar).
+mkdir -p /dev/v4l/by-path
+ln -s ../../video1 /dev/v4l/by-path/platform-vivid.1-video-index0
+run mp_list_formats "$BIN" -d $MP --list-formats
+chroot /host /usr/bin/v4l2-ctl -d $MP --set-ctrl=osd_text_mode=2
+for f in YUYV NV12 NM12 YM12 YM16; do
+    chroot /host /usr/bin/v4l2-ctl -d $MP --set-fmt-video=width=320,height=180,pixelformat=$f \
+        --stream-mmap --stream-count=2 --stream-to=$OUT/mp_raw_ref_$f.raw > /dev/null 2>&1
+    run mp_raw_$f "$PROBE" $MP $f 320x180 15 2 $OUT/mp_raw_$f.raw
+done
+run mp_fmt_YM12 "$BIN" -d /dev/v4l/by-path/platform-vivid.1-video-index0 --pixel-format YM12 \
+    $SMALL -r 15 --frames 6 -o $OUT/mp_fmt_YM12.h265
+chroot /host /usr/bin/v4l2-ctl -d $MP --set-ctrl=osd_text_mode=0
 
 # Bad devices: in use by another program, not a video device, missing.
 # The holder streams until killed; the device counts as busy once a format change is refused.

@@ -18,7 +18,8 @@
 #   H265D_VM_TIMEOUT seconds before qemu is killed (default 900)
 #   H265D_VM_ACCEL   tcg (default) or kvm (only where the host has the guest's architecture)
 #   H265D_VM_CPUS    the guest's CPUs (default 2)
-#   H265D_VM_VIVID   vivid module parameters (default: one webcam-like capture node, error
+#   H265D_VM_VIVID   vivid module parameters (default: two webcam-like capture nodes,
+#                    /dev/video0 single-planar and /dev/video1 multi-planar, error
 #                    injection controls enabled)
 #   H265D_GUEST_*    passed to the guest script in /share/guest.env (source it)
 set -euo pipefail
@@ -26,7 +27,9 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ARCH=${H265D_VM_ARCH:-amd64}
 CACHE=${H265D_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/h265direct-vm}/$ARCH
-VIVID_OPTS=${H265D_VM_VIVID:-n_devs=1 node_types=0x1 num_inputs=1 input_types=0x0}
+# Two instances, each one webcam-like capture node: /dev/video0 single-planar, /dev/video1
+# multi-planar only (the API of SoC capture blocks).
+VIVID_OPTS=${H265D_VM_VIVID:-n_devs=2 node_types=0x1,0x1 num_inputs=1,1 input_types=0x0,0x0 multiplanar=1,2}
 # What differs between the architectures: qemu, its machine, the serial console, and where
 # the guest's busybox comes from. The amd64 guest runs the host's own busybox-static; the
 # arm64 one needs busybox-static:arm64, which cannot be installed beside the amd64 package

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "frame/pixel_format.hpp"
 #include "vm_checks.hpp"
 
 namespace h265direct {
@@ -102,6 +103,54 @@ TEST_P(VmRaw, FramesEqualTheDriversOwn) {
 
 INSTANTIATE_TEST_SUITE_P(Formats, VmRaw,
                          ::testing::Values("YUYV", "UYVY", "VYUY", "NV12", "YU12", "RGB3"));
+
+// vivid's multi-planar instance: only the multi-planar API, formats with a buffer per plane.
+TEST_F(Vm, ListFormatsOfAMultiplanarDevice) {
+    ASSERT_EQ(status("mp_list_formats"), 0) << text("mp_list_formats.err");
+    const std::string out = text("mp_list_formats.out");
+    EXPECT_CONTAINS(out, "/dev/video1: vivid (driver vivid, bus platform:vivid-001)");
+    EXPECT_CONTAINS(out, "capabilities: video-capture-multiplanar read-write streaming");
+    EXPECT_TRUE(std::regex_search(
+        out, std::regex(R"(NM12\s+Y/UV 4:2:0 \(N-C\)\s+native — used by h265direct \(converted)")))
+        << out;
+    EXPECT_TRUE(std::regex_search(
+        out, std::regex(R"(YM12\s+Planar YUV 4:2:0 \(N-C\)\s+native — used by h265direct as is)")))
+        << out;
+    EXPECT_TRUE(std::regex_search(
+        out, std::regex(R"(YM24\s+Planar YUV 4:4:4 \(N-C\)\s+native — not supported)")))
+        << out;
+    // The driver's own list: no formats emulated by libv4l2 on such a device.
+    EXPECT_FALSE(contains(out, "emulated")) << out;
+}
+
+class VmMultiplanarRaw : public Vm, public ::testing::WithParamInterface<const char*> {};
+
+// Each plane read where the driver put it, in its own buffer: the frames equal v4l2-ctl's.
+TEST_P(VmMultiplanarRaw, FramesEqualTheDriversOwn) {
+    const std::string f = GetParam();
+    ASSERT_EQ(status("mp_raw_" + f), 0) << text("mp_raw_" + f + ".err");
+    EXPECT_CONTAINS(text("mp_raw_" + f + ".out"), "format " + f + " 320x180");
+    const auto ours = readFile(path("mp_raw_" + f + ".raw"));
+    const auto ref = readFile(path("mp_raw_ref_" + f + ".raw"));
+    const auto fourcc = parseFourcc(f);
+    ASSERT_TRUE(fourcc);
+    const auto layout = packedLayout(*fourcc, kW, kH);
+    ASSERT_TRUE(layout);
+    const size_t frame = layout->frameBytes;
+    ASSERT_EQ(ours.size(), 2 * frame);
+    ASSERT_GE(ref.size(), frame);
+    EXPECT_TRUE(std::equal(ours.begin(), ours.begin() + static_cast<long>(frame), ref.begin()))
+        << f << ": the captured frame differs from v4l2-ctl's";
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, VmMultiplanarRaw,
+                         ::testing::Values("YUYV", "NV12", "NM12", "YM12", "YM16"));
+
+TEST_F(Vm, MultiplanarFormatEncodedThroughAByPathName) {
+    expectCaptured("mp_fmt_YM12", "YM12", 6);
+    EXPECT_CONTAINS(text("mp_fmt_YM12.err"), "4 buffers of 3 planes");
+    EXPECT_CONTAINS(text("mp_fmt_YM12.err"), "input used as is, no conversion");
+}
 
 // The still picture encoded from `scenario`'s stream, against the driver's own YUYV frame.
 void expectStillPicture(const std::string& scenario) {
@@ -219,6 +268,10 @@ TEST_F(Vm, DeviceLossAndReturn) {
     const std::string err = text("loss.err");
     EXPECT_CONTAINS(err, "the device is gone");
     EXPECT_CONTAINS(err, "the device is back after");
+    // Back under another node, its old one taken by another device of the same card name:
+    // found again by its bus info, the other device left alone.
+    EXPECT_CONTAINS(err, "another device is at /dev/video0 now (vivid, platform:vivid-001)");
+    EXPECT_CONTAINS(err, "/dev/video0: camera returned as /dev/video5 (vivid, platform:vivid-000)");
     EXPECT_CONTAINS(err, "controls set: brightness=220");
     EXPECT_CONTAINS(err, "controls set again: brightness=220");
     expectDecodes("loss.h265", 75);
