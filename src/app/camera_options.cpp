@@ -29,12 +29,11 @@ void addCameraOptions(cli::Parser& parser, SourceConfig& config) {
                   "--ctrl brightness=200,power_line_frequency=1; a menu control also takes "
                   "its entry's name",
                   "", [&cam](const std::string& value) {
-                      std::vector<CameraControl> parsed;
-                      std::string reason;
-                      if (!parseControlList(value, parsed, reason)) {
-                          throw cli::UsageError{reason};
+                      Result<std::vector<CameraControl>> parsed = parseControlList(value);
+                      if (!parsed) {
+                          throw cli::UsageError{parsed.error().message};
                       }
-                      cam.controls = std::move(parsed);
+                      cam.controls = std::move(parsed).value();
                   });
     parser.flag("--list-controls", cam.listControls,
                 "Print the device's controls (name, type, range, default, current value, menu "

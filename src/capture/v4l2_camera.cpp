@@ -251,11 +251,7 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
     }
 
     if (!config_.camera.controls.empty()) {
-        std::string error;
-        if (const int rc = applyControls(session_.device(), config_.camera.controls, error);
-            rc != kExitOk) {
-            throw StartupError(rc, path + ": " + error);
-        }
+        applyControls(session_.device(), config_.camera.controls).orThrow(path + ": ");
         LOG_INFO(kTag, "%s: controls set: %s", path.c_str(), controlsText().c_str());
     }
 
@@ -375,9 +371,9 @@ bool V4l2Camera::tryReopen() {
     // A device that comes back has its controls at their defaults: set them again. One the
     // device no longer takes is reported, and streaming goes on.
     if (!config_.camera.controls.empty()) {
-        if (std::string error;
-            applyControls(session_.device(), config_.camera.controls, error) != kExitOk) {
-            LOG_WARN(kTag, "%s: %s", path.c_str(), error.c_str());
+        if (const Result<size_t> set = applyControls(session_.device(), config_.camera.controls);
+            !set) {
+            LOG_WARN(kTag, "%s: %s", path.c_str(), set.error().message.c_str());
         } else {
             LOG_INFO(kTag, "%s: controls set again: %s", path.c_str(), controlsText().c_str());
         }

@@ -230,8 +230,8 @@ std::vector<V4l2Control> queryControls(const V4l2Device& dev) {
     return out;
 }
 
-bool parseControlList(const std::string& text, std::vector<CameraControl>& out,
-                      std::string& reason) {
+Result<std::vector<CameraControl>> parseControlList(const std::string& text) {
+    std::vector<CameraControl> out;
     size_t start = 0;
     while (start <= text.size()) {
         size_t end = text.find(',', start);
@@ -241,55 +241,46 @@ bool parseControlList(const std::string& text, std::vector<CameraControl>& out,
         const std::string item = text.substr(start, end - start);
         const size_t eq = item.find('=');
         if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
-            reason = "'" + item + "' is not NAME=VALUE";
-            return false;
+            return Error{kExitUsage, "'" + item + "' is not NAME=VALUE"};
         }
         out.push_back(CameraControl{item.substr(0, eq), item.substr(eq + 1)});
         start = end + 1;
     }
-    return true;
+    return out;
 }
 
-bool resolveControlValue(const V4l2Control& c, const std::string& text, int64_t& value,
-                         std::string& reason) {
+Result<int64_t> resolveControlValue(const V4l2Control& c, const std::string& text) {
     if ((c.flags & V4L2_CTRL_FLAG_READ_ONLY) != 0) {
-        reason = "the control is read-only";
-        return false;
+        return Error{kExitUsage, "the control is read-only"};
     }
     if (!settableType(c.type)) {
-        reason = std::string("a ") + typeName(c.type) + " control cannot be set with --ctrl";
-        return false;
+        return Error{kExitUsage,
+                     std::string("a ") + typeName(c.type) + " control cannot be set with --ctrl"};
     }
     if (c.type == V4L2_CTRL_TYPE_BUTTON) {
-        value = 1;  // pressing a button takes no value
-        return true;
+        return int64_t{1};  // pressing a button takes no value
     }
     if (c.type == V4L2_CTRL_TYPE_BOOLEAN) {
         const std::string t = lower(text);
         if (t == "1" || t == "true" || t == "on" || t == "yes") {
-            value = 1;
-            return true;
+            return int64_t{1};
         }
         if (t == "0" || t == "false" || t == "off" || t == "no") {
-            value = 0;
-            return true;
+            return int64_t{0};
         }
-        reason = "a boolean takes 0/1, true/false, on/off or yes/no";
-        return false;
+        return Error{kExitUsage, "a boolean takes 0/1, true/false, on/off or yes/no"};
     }
     if (hasMenu(c.type)) {
         int64_t index = 0;
         for (const auto& [i, entry] : c.menu) {
             if (lower(entry) == lower(text)) {
-                value = i;
-                return true;
+                return int64_t{i};
             }
         }
         if (parseWhole(text, index)) {
             for (const auto& [i, entry] : c.menu) {
                 if (i == index) {
-                    value = i;
-                    return true;
+                    return int64_t{i};
                 }
             }
         }
@@ -297,39 +288,32 @@ bool resolveControlValue(const V4l2Control& c, const std::string& text, int64_t&
         for (const auto& [i, entry] : c.menu) {
             appendItem(entries, ", ", std::to_string(i) + " (" + entry + ")");
         }
-        reason = "not one of its entries: " + entries;
-        return false;
+        return Error{kExitUsage, "not one of its entries: " + entries};
     }
     int64_t v = 0;
     if (!parseWhole(text, v)) {
-        reason = "not a whole number";
-        return false;
+        return Error{kExitUsage, "not a whole number"};
     }
     if (c.type == V4L2_CTRL_TYPE_BITMASK) {
         if (v < 0 || (static_cast<uint64_t>(v) & ~static_cast<uint64_t>(c.maximum)) != 0) {
-            reason = "has bits outside the mask " + hexText(c.maximum);
-            return false;
+            return Error{kExitUsage, "has bits outside the mask " + hexText(c.maximum)};
         }
-        value = v;
-        return true;
+        return v;
     }
     if (v < c.minimum || v > c.maximum) {
-        reason = "out of range " + std::to_string(c.minimum) + ".." + std::to_string(c.maximum);
-        return false;
+        return Error{kExitUsage, "out of range " + std::to_string(c.minimum) + ".." +
+                                     std::to_string(c.maximum)};
     }
     if (c.step > 1 && static_cast<uint64_t>(v - c.minimum) % c.step != 0) {
-        reason =
-            "not on its step of " + std::to_string(c.step) + " from " + std::to_string(c.minimum);
-        return false;
+        return Error{kExitUsage, "not on its step of " + std::to_string(c.step) + " from " +
+                                     std::to_string(c.minimum)};
     }
-    value = v;
-    return true;
+    return v;
 }
 
-int applyControls(const V4l2Device& dev, const std::vector<CameraControl>& controls,
-                  std::string& error) {
+Result<size_t> applyControls(const V4l2Device& dev, const std::vector<CameraControl>& controls) {
     if (controls.empty()) {
-        return kExitOk;
+        return size_t{0};
     }
     const std::vector<V4l2Control> all = queryControls(dev);
     for (const CameraControl& want : controls) {
@@ -342,21 +326,18 @@ int applyControls(const V4l2Device& dev, const std::vector<CameraControl>& contr
             }
         }
         if (found == nullptr) {
-            error = given + ": the device has no control '" + want.name + "' (see --list-controls)";
-            return kExitUsage;
+            return Error{kExitUsage, given + ": the device has no control '" + want.name +
+                                         "' (see --list-controls)"};
         }
-        int64_t value = 0;
-        std::string reason;
-        if (!resolveControlValue(*found, want.value, value, reason)) {
-            error = given + ": " + reason;
-            return kExitUsage;
+        const Result<int64_t> value = resolveControlValue(*found, want.value);
+        if (!value) {
+            return Error{kExitUsage, given + ": " + value.error().message};
         }
-        if (const int rc = writeValue(dev, *found, value); rc < 0) {
-            error = given + ": the device refused it: " + std::strerror(-rc);
-            return kExitFailure;
+        if (const int rc = writeValue(dev, *found, value.value()); rc < 0) {
+            return Error{kExitFailure, given + ": the device refused it: " + std::strerror(-rc)};
         }
     }
-    return kExitOk;
+    return controls.size();
 }
 
 int listCameraControls(const std::string& device, FILE* out) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "capture/v4l2_device.hpp"
+#include "core/error.hpp"
 #include "h265direct/config.hpp"
 
 // V4L2 controls (exposure, gain, white balance, power-line frequency...): listed for
@@ -39,22 +40,19 @@ std::string controlIdentifier(const std::string& label);
 std::vector<V4l2Control> queryControls(const V4l2Device& dev);
 
 // Parses the text of --ctrl: NAME=VALUE, several separated by commas
-// ("brightness=200,contrast=90"). Throws nothing; on a bad item returns false with the reason.
-bool parseControlList(const std::string& text, std::vector<CameraControl>& out,
-                      std::string& reason);
+// ("brightness=200,contrast=90"). On a bad item an Error (kExitUsage) saying which.
+Result<std::vector<CameraControl>> parseControlList(const std::string& text);
 
 // The value a control would take from `text`: a whole number (0x.. accepted), for a boolean
-// also true/false/on/off/yes/no, for a menu also an entry's name (any case). False with the
-// reason when the control cannot take it (out of range, off the step, not an entry,
-// read-only, a type --ctrl cannot set).
-bool resolveControlValue(const V4l2Control& control, const std::string& text, int64_t& value,
-                         std::string& reason);
+// also true/false/on/off/yes/no, for a menu also an entry's name (any case). An Error
+// (kExitUsage) with the reason when the control cannot take it (out of range, off the step,
+// not an entry, read-only, a type --ctrl cannot set).
+Result<int64_t> resolveControlValue(const V4l2Control& control, const std::string& text);
 
-// Sets `controls` on the device in their order. Returns kExitOk, or an ExitCode with a
-// one-line message in `error` naming --ctrl and the control: kExitUsage for a name the
-// device does not have or a value it cannot take, kExitFailure when the driver refuses one.
-int applyControls(const V4l2Device& dev, const std::vector<CameraControl>& controls,
-                  std::string& error);
+// Sets `controls` on the device in their order; the number set, or an Error whose one-line
+// message names --ctrl and the control: kExitUsage for a name the device does not have or a
+// value it cannot take, kExitFailure when the driver refuses one.
+Result<size_t> applyControls(const V4l2Device& dev, const std::vector<CameraControl>& controls);
 
 // --list-controls: prints the device's controls to `out` (name, type, range, step,
 // default, current value, flags, menu entries). Returns an ExitCode; errors go to stderr.

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 #include <linux/videodev2.h>
 
+#include <string>
+#include <vector>
+
 #include "capture/v4l2_controls.hpp"
 
 namespace h265direct {
@@ -17,18 +20,21 @@ TEST(V4l2Controls, IdentifiersAreTheOnesV4l2CtlUses) {
 }
 
 TEST(V4l2Controls, ListsOfNameValuePairs) {
-    std::vector<CameraControl> out;
-    std::string reason;
-    ASSERT_TRUE(parseControlList("brightness=200,power_line_frequency=50 Hz", out, reason));
+    const Result<std::vector<CameraControl>> parsed =
+        parseControlList("brightness=200,power_line_frequency=50 Hz");
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    const std::vector<CameraControl>& out = parsed.value();
     ASSERT_EQ(out.size(), 2u);
     EXPECT_EQ(out[0].name, "brightness");
     EXPECT_EQ(out[0].value, "200");
     EXPECT_EQ(out[1].name, "power_line_frequency");
     EXPECT_EQ(out[1].value, "50 Hz");
     for (const char* bad : {"", "brightness", "=3", "brightness=", "a=1,", "a=1,,b=2"}) {
-        std::vector<CameraControl> none;
-        EXPECT_FALSE(parseControlList(bad, none, reason)) << bad;
-        EXPECT_NE(reason.find("is not NAME=VALUE"), std::string::npos) << bad << ": " << reason;
+        const Result<std::vector<CameraControl>> none = parseControlList(bad);
+        ASSERT_FALSE(none) << bad;
+        EXPECT_EQ(none.error().exitCode, kExitUsage) << bad;
+        EXPECT_NE(none.error().message.find("is not NAME=VALUE"), std::string::npos)
+            << bad << ": " << none.error().message;
     }
 }
 
@@ -42,66 +48,60 @@ V4l2Control integer(int64_t lo, int64_t hi, uint64_t step) {
     return c;
 }
 
+// What resolveControlValue makes of `text`: the value, or "error: " and the reason.
+std::string resolved(const V4l2Control& c, const std::string& text) {
+    const Result<int64_t> r = resolveControlValue(c, text);
+    if (!r) {
+        EXPECT_EQ(r.error().exitCode, kExitUsage) << r.error().message;
+        return "error: " + r.error().message;
+    }
+    return std::to_string(r.value());
+}
+
+bool refused(const V4l2Control& c, const std::string& text) {
+    return resolved(c, text).rfind("error: ", 0) == 0;
+}
+
 TEST(V4l2Controls, IntegersInRangeAndOnTheirStep) {
-    int64_t v = 0;
-    std::string reason;
-    EXPECT_TRUE(resolveControlValue(integer(0, 255, 1), "200", v, reason));
-    EXPECT_EQ(v, 200);
-    EXPECT_TRUE(resolveControlValue(integer(-10, 10, 1), "-10", v, reason));
-    EXPECT_EQ(v, -10);
-    EXPECT_TRUE(resolveControlValue(integer(0, 255, 1), "0x10", v, reason));
-    EXPECT_EQ(v, 16);
-    EXPECT_FALSE(resolveControlValue(integer(0, 255, 1), "256", v, reason));
-    EXPECT_EQ(reason, "out of range 0..255");
-    EXPECT_FALSE(resolveControlValue(integer(0, 255, 1), "-1", v, reason));
-    EXPECT_FALSE(resolveControlValue(integer(0, 255, 1), "12a", v, reason));
-    EXPECT_EQ(reason, "not a whole number");
-    EXPECT_FALSE(resolveControlValue(integer(3, 99, 4), "9", v, reason));
-    EXPECT_EQ(reason, "not on its step of 4 from 3");
-    EXPECT_TRUE(resolveControlValue(integer(3, 99, 4), "11", v, reason));
-    EXPECT_EQ(v, 11);
+    EXPECT_EQ(resolved(integer(0, 255, 1), "200"), "200");
+    EXPECT_EQ(resolved(integer(-10, 10, 1), "-10"), "-10");
+    EXPECT_EQ(resolved(integer(0, 255, 1), "0x10"), "16");
+    EXPECT_EQ(resolved(integer(0, 255, 1), "256"), "error: out of range 0..255");
+    EXPECT_TRUE(refused(integer(0, 255, 1), "-1"));
+    EXPECT_EQ(resolved(integer(0, 255, 1), "12a"), "error: not a whole number");
+    EXPECT_EQ(resolved(integer(3, 99, 4), "9"), "error: not on its step of 4 from 3");
+    EXPECT_EQ(resolved(integer(3, 99, 4), "11"), "11");
 }
 
 TEST(V4l2Controls, BooleansMenusAndWhatCannotBeSet) {
-    int64_t v = -1;
-    std::string reason;
     V4l2Control b;
     b.type = V4L2_CTRL_TYPE_BOOLEAN;
-    EXPECT_TRUE(resolveControlValue(b, "On", v, reason));
-    EXPECT_EQ(v, 1);
-    EXPECT_TRUE(resolveControlValue(b, "false", v, reason));
-    EXPECT_EQ(v, 0);
-    EXPECT_FALSE(resolveControlValue(b, "2", v, reason));
+    EXPECT_EQ(resolved(b, "On"), "1");
+    EXPECT_EQ(resolved(b, "false"), "0");
+    EXPECT_TRUE(refused(b, "2"));
 
     V4l2Control m;
     m.type = V4L2_CTRL_TYPE_MENU;
     m.minimum = 0;
     m.maximum = 3;
     m.menu = {{0, "Disabled"}, {1, "50 Hz"}, {3, "Auto"}};  // 2 is a hole
-    EXPECT_TRUE(resolveControlValue(m, "50 hz", v, reason));
-    EXPECT_EQ(v, 1);
-    EXPECT_TRUE(resolveControlValue(m, "3", v, reason));
-    EXPECT_EQ(v, 3);
-    EXPECT_FALSE(resolveControlValue(m, "2", v, reason));
-    EXPECT_EQ(reason, "not one of its entries: 0 (Disabled), 1 (50 Hz), 3 (Auto)");
+    EXPECT_EQ(resolved(m, "50 hz"), "1");
+    EXPECT_EQ(resolved(m, "3"), "3");
+    EXPECT_EQ(resolved(m, "2"), "error: not one of its entries: 0 (Disabled), 1 (50 Hz), 3 (Auto)");
 
     V4l2Control mask;
     mask.type = V4L2_CTRL_TYPE_BITMASK;
     mask.maximum = 0x80002000;
-    EXPECT_TRUE(resolveControlValue(mask, "0x80000000", v, reason));
-    EXPECT_EQ(v, 0x80000000);
-    EXPECT_FALSE(resolveControlValue(mask, "0x1", v, reason));
-    EXPECT_EQ(reason, "has bits outside the mask 0x80002000");
+    EXPECT_EQ(resolved(mask, "0x80000000"), std::to_string(0x80000000));
+    EXPECT_EQ(resolved(mask, "0x1"), "error: has bits outside the mask 0x80002000");
 
     V4l2Control ro = integer(0, 10, 1);
     ro.flags = V4L2_CTRL_FLAG_READ_ONLY;
-    EXPECT_FALSE(resolveControlValue(ro, "5", v, reason));
-    EXPECT_EQ(reason, "the control is read-only");
+    EXPECT_EQ(resolved(ro, "5"), "error: the control is read-only");
 
     V4l2Control s;
     s.type = V4L2_CTRL_TYPE_STRING;
-    EXPECT_FALSE(resolveControlValue(s, "x", v, reason));
-    EXPECT_EQ(reason, "a str control cannot be set with --ctrl");
+    EXPECT_EQ(resolved(s, "x"), "error: a str control cannot be set with --ctrl");
 }
 
 }  // namespace
