@@ -238,9 +238,10 @@ std::string formatRate(FrameRate rate) {
     return s;
 }
 
-NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
-                                  const NegotiationRequest& request, const CanConvert& canConvert) {
-    NegotiationResult result;
+Result<FormatChoice> negotiateFormat(const std::vector<CameraFormatDesc>& formats,
+                                     const NegotiationRequest& request,
+                                     const CanConvert& canConvert) {
+    FormatChoice result;
     const int w = request.width;
     const int h = request.height;
     const FrameRate wanted = request.rate.valid() ? request.rate : FrameRate{30, 1};
@@ -257,7 +258,6 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
     }
 
     if (request.fourcc != 0 && usable.empty()) {
-        result.exitCode = kExitFormat;
         const bool offered = std::any_of(formats.begin(), formats.end(),
                                          [&](const auto& f) { return f.fourcc == request.fourcc; });
         if (!offered) {
@@ -267,24 +267,22 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
                     appendItem(list, " ", fourccToString(f.fourcc));
                 }
             }
-            result.error =
-                "the device does not offer pixel format " + fourccToString(request.fourcc) +
-                " (usable here: " + (list.empty() ? "none" : list) + "; see --list-formats)";
-        } else {
-            result.error = "pixel format " + fourccToString(request.fourcc) +
-                           " is offered by the device but h265direct cannot convert it";
+            return Error{kExitFormat, "the device does not offer pixel format " +
+                                          fourccToString(request.fourcc) + " (usable here: " +
+                                          (list.empty() ? "none" : list) + "; see --list-formats)"};
         }
-        return result;
+        return Error{kExitFormat, "pixel format " + fourccToString(request.fourcc) +
+                                      " is offered by the device but h265direct cannot convert it"};
     }
     if (usable.empty()) {
-        result.exitCode = kExitFormat;
         std::string list;
         for (const CameraFormatDesc& f : formats) {
             appendItem(list, " ", fourccToString(f.fourcc));
         }
-        result.error = "the device offers no pixel format h265direct can convert (it offers: " +
-                       (list.empty() ? std::string("none") : list) + ")";
-        return result;
+        return Error{kExitFormat,
+                     "the device offers no pixel format h265direct can convert (it "
+                     "offers: " +
+                         (list.empty() ? std::string("none") : list) + ")"};
     }
 
     // Rank: native before emulated; then formats that reach the asked rate; then the
@@ -310,16 +308,15 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
         candidates.push_back(c);
     }
     if (candidates.empty()) {
-        result.exitCode = kExitFormat;
-        result.error = "the device cannot capture " + sizeText(w, h) +
-                       (request.fourcc ? " in " + fourccToString(request.fourcc) : std::string()) +
-                       "; sizes it offers: " + sizesOffered(usable) + " (choose one with -s)";
-        return result;
+        return Error{
+            kExitFormat,
+            "the device cannot capture " + sizeText(w, h) +
+                (request.fourcc ? " in " + fourccToString(request.fourcc) : std::string()) +
+                "; sizes it offers: " + sizesOffered(usable) + " (choose one with -s)"};
     }
     std::stable_sort(candidates.begin(), candidates.end(), preferred);
     const Candidate& best = candidates.front();
 
-    result.ok = true;
     result.fourcc = best.format->fourcc;
     result.description = best.format->description;
     result.emulated = best.format->emulated;
@@ -391,12 +388,13 @@ NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
 
 std::string choiceText(const std::vector<CameraFormatDesc>& formats,
                        const NegotiationRequest& request, const CanConvert& canConvert) {
-    const NegotiationResult r = negotiateFormat(formats, request, canConvert);
+    const Result<FormatChoice> chosen = negotiateFormat(formats, request, canConvert);
     const std::string asked =
         sizeText(request.width, request.height) + " at " + formatRate(request.rate) + " fps";
-    if (!r.ok) {
-        return "for " + asked + ": " + r.error + "\n";
+    if (!chosen) {
+        return "for " + asked + ": " + chosen.error().message + "\n";
     }
+    const FormatChoice& r = chosen.value();
     std::string text = "for " + asked + " h265direct would capture " + fourccToString(r.fourcc) +
                        (r.emulated ? " (converted by libv4l2)" : "") + " at " + formatRate(r.rate) +
                        " fps\n";

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
+
 // Choosing a camera format from what the device says it offers. Pure code: the inputs are
 // the recorded enumeration (VIDIOC_ENUM_FMT / ENUM_FRAMESIZES / ENUM_FRAMEINTERVALS) and
 // the request; nothing here touches a device, so it is tested on recorded lists.
@@ -58,8 +60,8 @@ struct NegotiationRequest {
     FrameRate rate{30, 1};
 };
 
-struct NegotiationResult {
-    bool ok = false;
+// The format, size and rate negotiateFormat picked.
+struct FormatChoice {
     uint32_t fourcc = 0;
     std::string description;
     bool emulated = false;
@@ -71,8 +73,6 @@ struct NegotiationResult {
     int height = 0;
     FrameRate rate;                  // the rate to ask the driver for (VIDIOC_S_PARM)
     bool rateKnown = false;          // the driver listed its rates for this size
-    int exitCode = 0;                // when !ok: the ExitCode to end with
-    std::string error;               // when !ok: one message for the user
     std::vector<std::string> notes;  // what differs from the request, and why this format
 };
 
@@ -93,8 +93,8 @@ std::optional<int> conversionCost(uint32_t fourcc, const CanConvert& canConvert)
 
 // Picks the format, size and rate. Rules (see docs/camera.md):
 //  - only formats the converter takes, native or emulated by libv4l2;
-//  - the requested size must be offered; otherwise an error that lists the sizes that are
-//    (kExitFormat) — a silently different picture size would surprise every receiver;
+//  - the requested size must be offered; otherwise an Error (kExitFormat) that lists the
+//    sizes that are — a silently different picture size would surprise every receiver;
 //  - a format that reaches the requested rate beats one that does not; among those that
 //    do, the cheapest to turn into I420 wins (an emulated format costs its own conversion
 //    plus its source's: kMjpegDecodeCost for MJPEG); when none does, the fastest wins, then
@@ -102,8 +102,9 @@ std::optional<int> conversionCost(uint32_t fourcc, const CanConvert& canConvert)
 //  - the rate is the one offered nearest below the request (else the slowest above), and a
 //    note says so when it is not the one asked for, and when a cheaper but slower format
 //    was passed over.
-NegotiationResult negotiateFormat(const std::vector<CameraFormatDesc>& formats,
-                                  const NegotiationRequest& request, const CanConvert& canConvert);
+Result<FormatChoice> negotiateFormat(const std::vector<CameraFormatDesc>& formats,
+                                     const NegotiationRequest& request,
+                                     const CanConvert& canConvert);
 
 // What --list-formats prints for a request: the choice, the rate reached or not, its cost
 // and why (the notes), one item a line; or the error.

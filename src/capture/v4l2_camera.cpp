@@ -127,7 +127,7 @@ private:
 
     // Settings.
     SourceConfig config_;
-    NegotiationResult choice_;
+    FormatChoice choice_;
     FrameFormat format_;
     CameraFrameLayout layout_;
     std::string card_;
@@ -184,10 +184,8 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
     request.height = config_.height;
     request.rate = FrameRate{config_.fpsNum, config_.fpsDen};
     choice_ =
-        negotiateFormat(dev.enumerateFormats(config_.width, config_.height), request, canConvert);
-    if (!choice_.ok) {
-        throw StartupError(choice_.exitCode, path + ": " + choice_.error);
-    }
+        negotiateFormat(dev.enumerateFormats(config_.width, config_.height), request, canConvert)
+            .orThrow(path + ": ");
     for (const std::string& note : choice_.notes) {
         LOG_INFO(kTag, "%s: %s", path.c_str(), note.c_str());
     }

@@ -44,6 +44,8 @@ public:
     T& value() & { return std::get<0>(v_); }
     const T& value() const& { return std::get<0>(v_); }
     T&& value() && { return std::get<0>(std::move(v_)); }
+    T* operator->() { return &value(); }
+    const T* operator->() const { return &value(); }
     const Error& error() const { return std::get<1>(v_); }
     // The value, or a StartupError with the message prefixed by `context` (e.g. "-t: ").
     T orThrow(const std::string& context = {}) && {

@@ -32,8 +32,8 @@ TEST(V4l2ConverterTable, VividChoicesWithTheRealTable) {
     req.height = 180;
     req.rate = FrameRate{30, 1};
     const auto r = negotiateFormat(formats, req, converterTakes);
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(r.fourcc, V4L2_PIX_FMT_YUV420);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->fourcc, V4L2_PIX_FMT_YUV420);
     // Without I420 and the 4:2:0 formats, packed 4:2:2 comes next.
     std::vector<CameraFormatDesc> no420;
     for (const auto& f : formats) {
@@ -43,8 +43,8 @@ TEST(V4l2ConverterTable, VividChoicesWithTheRealTable) {
         }
     }
     const auto r2 = negotiateFormat(no420, req, converterTakes);
-    ASSERT_TRUE(r2.ok) << r2.error;
-    EXPECT_EQ(r2.fourcc, V4L2_PIX_FMT_YUYV);
+    ASSERT_TRUE(r2.ok()) << r2.error().message;
+    EXPECT_EQ(r2->fourcc, V4L2_PIX_FMT_YUYV);
 }
 
 // VYUY, which vivid offers, is taken: asked for by name, and chosen on its own when the
@@ -57,9 +57,9 @@ TEST(V4l2ConverterTable, VividVyuyIsUsable) {
     req.rate = FrameRate{15, 1};
     req.fourcc = V4L2_PIX_FMT_VYUY;
     const auto forced = negotiateFormat(formats, req, converterTakes);
-    ASSERT_TRUE(forced.ok) << forced.error;
-    EXPECT_EQ(forced.fourcc, V4L2_PIX_FMT_VYUY);
-    EXPECT_EQ(forced.rate.fps(), 15.0);
+    ASSERT_TRUE(forced.ok()) << forced.error().message;
+    EXPECT_EQ(forced->fourcc, V4L2_PIX_FMT_VYUY);
+    EXPECT_EQ(forced->rate.fps(), 15.0);
 
     std::vector<CameraFormatDesc> rest;
     for (const auto& f : formats) {
@@ -71,8 +71,8 @@ TEST(V4l2ConverterTable, VividVyuyIsUsable) {
     }
     req.fourcc = 0;
     const auto chosen = negotiateFormat(rest, req, converterTakes);
-    ASSERT_TRUE(chosen.ok) << chosen.error;
-    EXPECT_EQ(chosen.fourcc, V4L2_PIX_FMT_VYUY);
+    ASSERT_TRUE(chosen.ok()) << chosen.error().message;
+    EXPECT_EQ(chosen->fourcc, V4L2_PIX_FMT_VYUY);
 }
 
 }  // namespace

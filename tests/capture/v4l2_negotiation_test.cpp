@@ -38,14 +38,14 @@ NegotiationRequest request(int w, int h, int fps, uint32_t fourcc = 0) {
     return r;
 }
 
-bool anyNoteContains(const NegotiationResult& r, const std::string& text) {
-    return std::any_of(r.notes.begin(), r.notes.end(),
+bool anyNoteContains(const Result<FormatChoice>& r, const std::string& text) {
+    return std::any_of(r->notes.begin(), r->notes.end(),
                        [&](const std::string& n) { return n.find(text) != std::string::npos; });
 }
 
-std::string allNotes(const NegotiationResult& r) {
+std::string allNotes(const Result<FormatChoice>& r) {
     std::string s;
-    for (const auto& n : r.notes) {
+    for (const auto& n : r->notes) {
         s += n + "\n";
     }
     return s;
@@ -82,22 +82,22 @@ TEST(V4l2Negotiation, ConversionCostOrder) {
 TEST(V4l2Negotiation, VividPrefersI420AndReportsTheRateItCanGive) {
     const auto formats = loadFormatListing("v4l2_vivid_formats.txt");
     const auto r = negotiateFormat(formats, request(640, 480, 30), convertible);
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccToString(r.fourcc), "YU12");
-    EXPECT_FALSE(r.emulated);
-    EXPECT_EQ(r.width, 640);
-    EXPECT_EQ(r.height, 480);
-    EXPECT_TRUE(r.rateKnown);
-    EXPECT_EQ(r.rate.fps(), 25.0);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(fourccToString(r->fourcc), "YU12");
+    EXPECT_FALSE(r->emulated);
+    EXPECT_EQ(r->width, 640);
+    EXPECT_EQ(r->height, 480);
+    EXPECT_TRUE(r->rateKnown);
+    EXPECT_EQ(r->rate.fps(), 25.0);
     EXPECT_TRUE(anyNoteContains(r, "using 25 fps instead of the 30 fps asked for")) << allNotes(r);
 }
 
 TEST(V4l2Negotiation, VividSmallSizeGetsTheRateAsked) {
     const auto formats = loadFormatListing("v4l2_vivid_formats.txt");
     const auto r = negotiateFormat(formats, request(320, 180, 30), convertible);
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccToString(r.fourcc), "YU12");
-    EXPECT_EQ(r.rate.fps(), 30.0);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(fourccToString(r->fourcc), "YU12");
+    EXPECT_EQ(r->rate.fps(), 30.0);
     EXPECT_FALSE(anyNoteContains(r, "instead of")) << allNotes(r);
 }
 
@@ -109,10 +109,10 @@ TEST(V4l2Negotiation, VividChoosesI420AtEverySizeAndRate) {
           std::pair{1920, 1080}, std::pair{3840, 2160}}) {
         for (int fps : {5, 15, 30, 60}) {
             const auto r = negotiateFormat(formats, request(w, h, fps), convertible);
-            ASSERT_TRUE(r.ok) << r.error;
-            EXPECT_EQ(fourccToString(r.fourcc), "YU12") << w << "x" << h << " at " << fps;
-            EXPECT_EQ(r.cost, 0);
-            EXPECT_EQ(r.passedOver, 0u);
+            ASSERT_TRUE(r.ok()) << r.error().message;
+            EXPECT_EQ(fourccToString(r->fourcc), "YU12") << w << "x" << h << " at " << fps;
+            EXPECT_EQ(r->cost, 0);
+            EXPECT_EQ(r->passedOver, 0u);
         }
     }
 }
@@ -121,8 +121,8 @@ TEST(V4l2Negotiation, VividRateBetweenTwoOfferedTakesTheOneBelow) {
     const auto formats = loadFormatListing("v4l2_vivid_formats.txt");
     // 320x180 offers ... 15, 25, 30 ...: 20 is not among them.
     const auto r = negotiateFormat(formats, request(320, 180, 20), convertible);
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(r.rate.fps(), 15.0);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->rate.fps(), 15.0);
 }
 
 TEST(V4l2Negotiation, ForcedFormatIsTaken) {
@@ -130,27 +130,28 @@ TEST(V4l2Negotiation, ForcedFormatIsTaken) {
     for (uint32_t fourcc : {V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_UYVY, V4L2_PIX_FMT_NV12,
                             V4L2_PIX_FMT_RGB24, V4L2_PIX_FMT_GREY}) {
         const auto r = negotiateFormat(formats, request(320, 180, 15, fourcc), convertible);
-        ASSERT_TRUE(r.ok) << r.error;
-        EXPECT_EQ(r.fourcc, fourcc);
-        EXPECT_EQ(r.rate.fps(), 15.0);
+        ASSERT_TRUE(r.ok()) << r.error().message;
+        EXPECT_EQ(r->fourcc, fourcc);
+        EXPECT_EQ(r->rate.fps(), 15.0);
     }
 }
 
 TEST(V4l2Negotiation, ForcedFormatTheDeviceLacksIsAFormatError) {
     const auto formats = loadFormatListing("v4l2_vivid_formats.txt");
     const auto r = negotiateFormat(formats, request(640, 480, 30, V4L2_PIX_FMT_MJPEG), convertible);
-    EXPECT_FALSE(r.ok);
-    EXPECT_EQ(r.exitCode, kExitFormat);
-    EXPECT_NE(r.error.find("does not offer pixel format MJPG"), std::string::npos) << r.error;
-    EXPECT_NE(r.error.find("YUYV"), std::string::npos) << r.error;
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.error().exitCode, kExitFormat);
+    EXPECT_NE(r.error().message.find("does not offer pixel format MJPG"), std::string::npos)
+        << r.error().message;
+    EXPECT_NE(r.error().message.find("YUYV"), std::string::npos) << r.error().message;
 }
 
 TEST(V4l2Negotiation, ForcedFormatWeCannotConvertIsAFormatError) {
     const auto formats = loadFormatListing("v4l2_vivid_formats.txt");
     const auto r = negotiateFormat(formats, request(640, 480, 30, V4L2_PIX_FMT_HSV24), convertible);
-    EXPECT_FALSE(r.ok);
-    EXPECT_EQ(r.exitCode, kExitFormat);
-    EXPECT_NE(r.error.find("cannot convert"), std::string::npos) << r.error;
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.error().exitCode, kExitFormat);
+    EXPECT_NE(r.error().message.find("cannot convert"), std::string::npos) << r.error().message;
 }
 
 // vivid's multi-planar instance: the formats with a buffer per plane besides the others,
@@ -171,35 +172,36 @@ TEST(V4l2Negotiation, MultiplanarVividFormats) {
     const auto formats = loadFormatListing("v4l2_vivid_mplane_formats.txt");
     // Unforced: I420 in one buffer and in three cost the same; the device's order decides.
     const auto r = negotiateFormat(formats, request(320, 180, 15), inTable);
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccToString(r.fourcc), "YU12");
-    EXPECT_EQ(r.cost, 0);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(fourccToString(r->fourcc), "YU12");
+    EXPECT_EQ(r->cost, 0);
     for (uint32_t fourcc : {V4L2_PIX_FMT_NV12M, V4L2_PIX_FMT_NV21M, V4L2_PIX_FMT_YUV420M,
                             V4L2_PIX_FMT_YVU420M, V4L2_PIX_FMT_YUV422M}) {
         const auto f = negotiateFormat(formats, request(320, 180, 15, fourcc), inTable);
-        ASSERT_TRUE(f.ok) << f.error;
-        EXPECT_EQ(f.fourcc, fourcc);
-        EXPECT_EQ(f.rate.fps(), 15.0);
-        EXPECT_EQ(f.cost, findPixelFormat(fourcc)->cost);
+        ASSERT_TRUE(f.ok()) << f.error().message;
+        EXPECT_EQ(f->fourcc, fourcc);
+        EXPECT_EQ(f->rate.fps(), 15.0);
+        EXPECT_EQ(f->cost, findPixelFormat(fourcc)->cost);
     }
-    EXPECT_EQ(negotiateFormat(formats, request(320, 180, 15, V4L2_PIX_FMT_YUV420M), inTable).cost,
+    EXPECT_EQ(negotiateFormat(formats, request(320, 180, 15, V4L2_PIX_FMT_YUV420M), inTable)->cost,
               0);
     // 4:4:4 with a buffer per plane is offered but not in the table.
     const auto bad = negotiateFormat(formats, request(320, 180, 15, V4L2_PIX_FMT_YUV444M), inTable);
-    EXPECT_FALSE(bad.ok);
-    EXPECT_EQ(bad.exitCode, kExitFormat);
-    EXPECT_NE(bad.error.find("cannot convert"), std::string::npos) << bad.error;
+    EXPECT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().exitCode, kExitFormat);
+    EXPECT_NE(bad.error().message.find("cannot convert"), std::string::npos) << bad.error().message;
 }
 
 TEST(V4l2Negotiation, SizeTheDeviceLacksListsTheSizesItHas) {
     const auto formats = loadFormatListing("v4l2_vivid_formats.txt");
     const auto r = negotiateFormat(formats, request(800, 600, 30), convertible);
-    EXPECT_FALSE(r.ok);
-    EXPECT_EQ(r.exitCode, kExitFormat);
-    EXPECT_NE(r.error.find("cannot capture 800x600"), std::string::npos) << r.error;
-    EXPECT_NE(r.error.find("320x180, 640x360, 640x480, 1280x720, 1920x1080, 3840x2160"),
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.error().exitCode, kExitFormat);
+    EXPECT_NE(r.error().message.find("cannot capture 800x600"), std::string::npos)
+        << r.error().message;
+    EXPECT_NE(r.error().message.find("320x180, 640x360, 640x480, 1280x720, 1920x1080, 3840x2160"),
               std::string::npos)
-        << r.error;
+        << r.error().message;
 }
 
 TEST(V4l2Negotiation, UvcWebcamTakesNativeYuyvOverEmulatedI420) {
@@ -208,10 +210,10 @@ TEST(V4l2Negotiation, UvcWebcamTakesNativeYuyvOverEmulatedI420) {
     EXPECT_TRUE(formats[1].compressed);
     EXPECT_TRUE(formats[4].emulated);
     const auto r = negotiateFormat(formats, request(640, 480, 30), convertible);
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccToString(r.fourcc), "YUYV");
-    EXPECT_FALSE(r.emulated);
-    EXPECT_EQ(r.rate.fps(), 30.0);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(fourccToString(r->fourcc), "YUYV");
+    EXPECT_FALSE(r->emulated);
+    EXPECT_EQ(r->rate.fps(), 30.0);
 }
 
 TEST(V4l2Negotiation, UvcWebcamAt720pTakesMjpegForTheRate) {
@@ -219,14 +221,14 @@ TEST(V4l2Negotiation, UvcWebcamAt720pTakesMjpegForTheRate) {
     // first: YU12 decoded by libv4l2 from MJPG, although the decode costs far more.
     const auto formats = loadFormatListing("v4l2_uvc_webcam_formats.txt");
     const auto r = negotiateFormat(formats, request(1280, 720, 30), convertible);
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccToString(r.fourcc), "YU12");
-    EXPECT_TRUE(r.emulated);
-    EXPECT_EQ(r.sourceFourcc, V4L2_PIX_FMT_MJPEG);
-    EXPECT_TRUE(r.reachesRate);
-    EXPECT_EQ(r.cost, kMjpegDecodeCost);  // YU12 itself costs nothing on top of the decode
-    EXPECT_EQ(r.rate.fps(), 30.0);
-    EXPECT_EQ(r.passedOver, V4L2_PIX_FMT_YUYV);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(fourccToString(r->fourcc), "YU12");
+    EXPECT_TRUE(r->emulated);
+    EXPECT_EQ(r->sourceFourcc, V4L2_PIX_FMT_MJPEG);
+    EXPECT_TRUE(r->reachesRate);
+    EXPECT_EQ(r->cost, kMjpegDecodeCost);  // YU12 itself costs nothing on top of the decode
+    EXPECT_EQ(r->rate.fps(), 30.0);
+    EXPECT_EQ(r->passedOver, V4L2_PIX_FMT_YUYV);
     EXPECT_FALSE(anyNoteContains(r, "instead of")) << allNotes(r);
     EXPECT_TRUE(anyNoteContains(r,
                                 "YU12 (converted by libv4l2 from MJPG) chosen: reaches the 30 "
@@ -261,25 +263,25 @@ TEST(V4l2Negotiation, UvcWebcamAt720pAnd10FpsTakesYuyv) {
     // Both reach 10 fps: the cheapest wins, and the camera's own YUYV beats libv4l2's copy.
     const auto formats = loadFormatListing("v4l2_uvc_webcam_formats.txt");
     const auto r = negotiateFormat(formats, request(1280, 720, 10), convertible);
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccToString(r.fourcc), "YUYV");
-    EXPECT_FALSE(r.emulated);
-    EXPECT_TRUE(r.reachesRate);
-    EXPECT_EQ(r.cost, 20);
-    EXPECT_EQ(r.rate.fps(), 10.0);
-    EXPECT_EQ(r.passedOver, 0u);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(fourccToString(r->fourcc), "YUYV");
+    EXPECT_FALSE(r->emulated);
+    EXPECT_TRUE(r->reachesRate);
+    EXPECT_EQ(r->cost, 20);
+    EXPECT_EQ(r->rate.fps(), 10.0);
+    EXPECT_EQ(r->passedOver, 0u);
     EXPECT_FALSE(anyNoteContains(r, "chosen for its rate")) << allNotes(r);
 }
 
 TEST(V4l2Negotiation, UvcWebcamAt800x600And30FpsTakesMjpegAnd20FpsYuyv) {
     const auto formats = loadFormatListing("v4l2_uvc_webcam_formats.txt");
     const auto fast = negotiateFormat(formats, request(800, 600, 30), convertible);
-    ASSERT_TRUE(fast.ok) << fast.error;
-    EXPECT_EQ(fourccToString(fast.fourcc), "YU12");
-    EXPECT_EQ(fast.sourceFourcc, V4L2_PIX_FMT_MJPEG);
+    ASSERT_TRUE(fast.ok()) << fast.error().message;
+    EXPECT_EQ(fourccToString(fast->fourcc), "YU12");
+    EXPECT_EQ(fast->sourceFourcc, V4L2_PIX_FMT_MJPEG);
     const auto slow = negotiateFormat(formats, request(800, 600, 20), convertible);
-    ASSERT_TRUE(slow.ok) << slow.error;
-    EXPECT_EQ(fourccToString(slow.fourcc), "YUYV");
+    ASSERT_TRUE(slow.ok()) << slow.error().message;
+    EXPECT_EQ(fourccToString(slow->fourcc), "YUYV");
 }
 
 TEST(V4l2Negotiation, NoFormatReachesTheRateTheFastestWins) {
@@ -296,11 +298,11 @@ TEST(V4l2Negotiation, NoFormatReachesTheRateTheFastestWins) {
     CameraFormatDesc yuyv = rgb;
     yuyv.fourcc = V4L2_PIX_FMT_YUYV;
     const auto r = negotiateFormat({nv12, rgb, yuyv}, request(1920, 1080, 30), convertible);
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccToString(r.fourcc), "YUYV");  // 15 fps beats 5; then YUYV is cheaper
-    EXPECT_FALSE(r.reachesRate);
-    EXPECT_EQ(r.rate.fps(), 15.0);
-    EXPECT_EQ(r.passedOver, V4L2_PIX_FMT_NV12);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(fourccToString(r->fourcc), "YUYV");  // 15 fps beats 5; then YUYV is cheaper
+    EXPECT_FALSE(r->reachesRate);
+    EXPECT_EQ(r->rate.fps(), 15.0);
+    EXPECT_EQ(r->passedOver, V4L2_PIX_FMT_NV12);
     EXPECT_TRUE(anyNoteContains(r, "the fastest offered at 1920x1080 (15 fps, 30 asked for)"))
         << allNotes(r);
     EXPECT_TRUE(anyNoteContains(r, "using 15 fps instead of the 30 fps asked for")) << allNotes(r);
@@ -310,19 +312,19 @@ TEST(V4l2Negotiation, UvcWebcamForcedEmulatedFormat) {
     const auto formats = loadFormatListing("v4l2_uvc_webcam_formats.txt");
     const auto r =
         negotiateFormat(formats, request(1280, 720, 30, V4L2_PIX_FMT_YUV420), convertible);
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccToString(r.fourcc), "YU12");
-    EXPECT_TRUE(r.emulated);
-    EXPECT_EQ(r.rate.fps(), 30.0);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(fourccToString(r->fourcc), "YU12");
+    EXPECT_TRUE(r->emulated);
+    EXPECT_EQ(r->rate.fps(), 30.0);
 }
 
 TEST(V4l2Negotiation, MjpegOnlyCameraWorksThroughLibv4l2) {
     const auto formats = loadFormatListing("v4l2_mjpeg_only_formats.txt");
     const auto r = negotiateFormat(formats, request(1280, 720, 30), convertible);
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccToString(r.fourcc), "YU12");
-    EXPECT_TRUE(r.emulated);
-    EXPECT_EQ(r.rate.fps(), 30.0);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(fourccToString(r->fourcc), "YU12");
+    EXPECT_TRUE(r->emulated);
+    EXPECT_EQ(r->rate.fps(), 30.0);
     EXPECT_TRUE(anyNoteContains(r, "libv4l2")) << allNotes(r);
     EXPECT_TRUE(anyNoteContains(r, "MJPG")) << allNotes(r);
 }
@@ -331,11 +333,11 @@ TEST(V4l2Negotiation, MjpegWithoutConversionIsAClearError) {
     const auto formats = loadFormatListing("v4l2_mjpeg_raw_formats.txt");
     ASSERT_EQ(formats.size(), 1u);
     const auto r = negotiateFormat(formats, request(640, 480, 30), convertible);
-    EXPECT_FALSE(r.ok);
-    EXPECT_EQ(r.exitCode, kExitFormat);
-    EXPECT_NE(r.error.find("no pixel format h265direct can convert (it offers: MJPG)"),
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.error().exitCode, kExitFormat);
+    EXPECT_NE(r.error().message.find("no pixel format h265direct can convert (it offers: MJPG)"),
               std::string::npos)
-        << r.error;
+        << r.error().message;
 }
 
 TEST(V4l2Negotiation, RgbOnlyCameraWithSizeRange) {
@@ -344,23 +346,23 @@ TEST(V4l2Negotiation, RgbOnlyCameraWithSizeRange) {
     ASSERT_EQ(formats[0].sizes.size(), 1u);
     ASSERT_TRUE(formats[0].sizes[0].range);
     const auto r = negotiateFormat(formats, request(640, 480, 30), convertible);
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccToString(r.fourcc), "RGB3");
-    EXPECT_EQ(r.rate.fps(), 30.0);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(fourccToString(r->fourcc), "RGB3");
+    EXPECT_EQ(r->rate.fps(), 30.0);
     EXPECT_TRUE(anyNoteContains(
         r, "RGB3 chosen: reaches the 30 fps asked for at 640x480; cost 30 to turn into I420"))
         << allNotes(r);
 
     const auto fast = negotiateFormat(formats, request(640, 480, 60), convertible);
-    ASSERT_TRUE(fast.ok) << fast.error;
-    EXPECT_EQ(fast.rate.fps(), 30.0);
+    ASSERT_TRUE(fast.ok()) << fast.error().message;
+    EXPECT_EQ(fast->rate.fps(), 30.0);
     EXPECT_TRUE(anyNoteContains(fast, "instead of the 60 fps")) << allNotes(fast);
 
     const auto off = negotiateFormat(formats, request(644, 480, 30), convertible);
-    EXPECT_FALSE(off.ok);
-    EXPECT_EQ(off.exitCode, kExitFormat);
-    EXPECT_NE(off.error.find("160x120 to 1280x1024 in steps of 8x8"), std::string::npos)
-        << off.error;
+    EXPECT_FALSE(off.ok());
+    EXPECT_EQ(off.error().exitCode, kExitFormat);
+    EXPECT_NE(off.error().message.find("160x120 to 1280x1024 in steps of 8x8"), std::string::npos)
+        << off.error().message;
 }
 
 TEST(V4l2Negotiation, DriverThatListsNoSizesIsTrusted) {
@@ -368,11 +370,11 @@ TEST(V4l2Negotiation, DriverThatListsNoSizesIsTrusted) {
     yuyv.fourcc = V4L2_PIX_FMT_YUYV;
     yuyv.description = "YUYV";
     const auto r = negotiateFormat({yuyv}, request(720, 576, 25), convertible);
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(r.width, 720);
-    EXPECT_EQ(r.height, 576);
-    EXPECT_FALSE(r.rateKnown);
-    EXPECT_EQ(r.rate.fps(), 25.0);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->width, 720);
+    EXPECT_EQ(r->height, 576);
+    EXPECT_FALSE(r->rateKnown);
+    EXPECT_EQ(r->rate.fps(), 25.0);
 }
 
 TEST(V4l2Negotiation, NativeThatReachesTheRateBeatsCheaperNativeThatDoesNot) {
@@ -389,12 +391,12 @@ TEST(V4l2Negotiation, NativeThatReachesTheRateBeatsCheaperNativeThatDoesNot) {
     quick.rates.discrete = {FrameRate{30, 1}};
     yuyv.sizes = {quick};
     const auto r = negotiateFormat({nv12, yuyv}, request(1280, 720, 30), convertible);
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(fourccToString(r.fourcc), "YUYV");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(fourccToString(r->fourcc), "YUYV");
     // Asking for 10 fps makes both fit: the cheaper one wins again.
     const auto r10 = negotiateFormat({nv12, yuyv}, request(1280, 720, 10), convertible);
-    ASSERT_TRUE(r10.ok);
-    EXPECT_EQ(fourccToString(r10.fourcc), "NV12");
+    ASSERT_TRUE(r10.ok());
+    EXPECT_EQ(fourccToString(r10->fourcc), "NV12");
 }
 
 TEST(V4l2Negotiation, PickRate) {
