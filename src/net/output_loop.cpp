@@ -229,8 +229,15 @@ void TcpOutput::Impl::maybeRequestKeyframe() {
 }
 
 void TcpOutput::Impl::pump(Peer& p) {
-    if (p.rtsp && sendControl(p)) {
-        return;
+    if (p.rtsp) {
+        const bool busy = sendControl(p);
+        if (p.rtsp->udp) {
+            pumpUdp(p);  // the media does not share the connection with the answers
+            return;
+        }
+        if (busy) {
+            return;
+        }
     }
     if (p.closing || !p.connected || p.sending || !p.queue.readyToSend()) {
         return;

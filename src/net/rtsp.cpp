@@ -441,6 +441,10 @@ RtspSession::Outcome RtspSession::handle(const RtspRequest& request, const Conte
             return Outcome::Reply;
         }
         const RtspTransport t = parseRtspTransport(request.header("Transport"), config_.udp);
+        if (t.kind == RtspTransport::Kind::Udp && context.serverRtpPort == 0) {
+            reply = status(500, "Internal Server Error", request);
+            return Outcome::Reply;
+        }
         if (t.kind == RtspTransport::Kind::None) {
             reply = status(461, "Unsupported Transport", request);
             return Outcome::Reply;

@@ -92,7 +92,7 @@ public:
         const SdpParameters* sdp = nullptr;  // null: no parameter sets yet
         uint16_t nextSeq = 0;                // PLAY: the first packet's sequence number
         uint32_t rtpTimeNow = 0;             // PLAY: the RTP time of now
-        uint16_t serverRtpPort = 0;          // SETUP over UDP: the server's ports
+        uint16_t serverRtpPort = 0;          // SETUP over UDP: the server's ports (0: none)
         uint16_t serverRtcpPort = 0;
         uint32_t ssrc = 0;
     };

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/clock.hpp"
@@ -48,6 +49,7 @@ void TcpOutput::Impl::acceptRtsp(Peer& p) {
     RtspSession::Config c;
     c.path = normalizeRtspPath(config.rtspPath);
     c.timeoutSec = config.rtspSessionTimeoutSec;
+    c.udp = true;
     p.rtsp = std::make_unique<RtspPeer>(c, rtsp.random());
     RtspPeer& r = *p.rtsp;
     r.ssrc = static_cast<uint32_t>(rtsp.random());
@@ -96,6 +98,14 @@ void TcpOutput::Impl::answerRtsp(Peer& p, const RtspRequest& request) {
     context.nextSeq = r.writer ? r.writer->nextSeq() : r.firstSeq;
     context.rtpTimeNow = rtpTimestamp(monotonicNs(), r.timestampOffset);
     context.ssrc = r.ssrc;
+    if (request.method == "SETUP" && !r.session.playing()) {
+        // RTP over UDP: the sockets first, their ports go into the answer.
+        const RtspTransport t = parseRtspTransport(request.header("Transport"), true);
+        if (t.kind == RtspTransport::Kind::Udp && openUdp(p, t)) {
+            context.serverRtpPort = r.serverRtpPort;
+            context.serverRtcpPort = r.serverRtcpPort;
+        }
+    }
     std::string reply;
     switch (r.session.handle(request, context, reply)) {
         case RtspSession::Outcome::Wait:
@@ -106,8 +116,13 @@ void TcpOutput::Impl::answerRtsp(Peer& p, const RtspRequest& request) {
             return;
         case RtspSession::Outcome::Setup: {
             const RtspTransport& t = r.session.transport();
-            r.writer =
-                std::make_unique<RtpWriter>(r.ssrc, r.firstSeq, r.timestampOffset, t.rtpChannel);
+            r.udp = t.kind == RtspTransport::Kind::Udp;
+            if (!r.udp) {
+                r.udpRtp.reset();
+                r.udpRtcp.reset();
+            }
+            r.writer = std::make_unique<RtpWriter>(r.ssrc, r.firstSeq, r.timestampOffset,
+                                                   r.udp ? -1 : t.rtpChannel);
             p.queue.setWriter(r.writer.get());
             break;
         }
@@ -115,8 +130,8 @@ void TcpOutput::Impl::answerRtsp(Peer& p, const RtspRequest& request) {
             // The answer goes first: the queue is empty and answers go before media.
             queueControl(p, std::move(reply));
             p.queue.waitForStartPoint();
-            LOG_INFO(kNetTag, "%s plays (RTP over TCP); it starts at the next keyframe",
-                     peerName(p).c_str());
+            LOG_INFO(kNetTag, "%s plays (RTP over %s); it starts at the next keyframe",
+                     peerName(p).c_str(), r.udp ? "UDP" : "TCP");
             maybeRequestKeyframe();
             return;
         case RtspSession::Outcome::Teardown:
@@ -240,10 +255,120 @@ void TcpOutput::Impl::rtspTick() {
             const std::vector<uint8_t> report = rtcpSenderReport(
                 r.ssrc, wallClockNs(), rtpTimestamp(now, r.timestampOffset),
                 r.writer->packetCount(), r.writer->octetCount(), "h265direct@" + r.origin);
-            const std::vector<uint8_t> framed =
-                interleaved(static_cast<uint8_t>(r.session.transport().rtcpChannel), report);
-            queueControl(p, std::string(framed.begin(), framed.end()));
+            if (r.udp) {
+                // Lost when the socket is full, as RTCP over UDP may be.
+                [[maybe_unused]] const ssize_t n =
+                    ::send(r.udpRtcp.get(), report.data(), report.size(), MSG_DONTWAIT);
+            } else {
+                const std::vector<uint8_t> framed =
+                    interleaved(static_cast<uint8_t>(r.session.transport().rtcpChannel), report);
+                queueControl(p, std::string(framed.begin(), framed.end()));
+            }
         }
+    }
+}
+
+bool TcpOutput::Impl::openUdp(Peer& p, const RtspTransport& t) {
+    RtspPeer& r = *p.rtsp;
+    r.udpRtp.reset();
+    r.udpRtcp.reset();
+    sockaddr_storage local{};
+    sockaddr_storage remote{};
+    socklen_t localLen = sizeof local;
+    socklen_t remoteLen = sizeof remote;
+    // The packets go to the address the RTSP connection comes from, never elsewhere.
+    if (getsockname(p.fd.get(), reinterpret_cast<sockaddr*>(&local), &localLen) != 0 ||
+        getpeername(p.fd.get(), reinterpret_cast<sockaddr*>(&remote), &remoteLen) != 0) {
+        return false;
+    }
+    const auto setPort = [](sockaddr_storage& a, uint16_t port) {
+        if (a.ss_family == AF_INET6) {
+            reinterpret_cast<sockaddr_in6*>(&a)->sin6_port = htons(port);
+        } else {
+            reinterpret_cast<sockaddr_in*>(&a)->sin_port = htons(port);
+        }
+    };
+    const auto open = [&](uint16_t clientPort, UniqueFd& fd, uint16_t& boundPort) {
+        fd.reset(::socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        sockaddr_storage bindTo = local;
+        setPort(bindTo, 0);
+        sockaddr_storage to = remote;
+        setPort(to, clientPort);
+        if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&bindTo), localLen) != 0 ||
+            ::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), remoteLen) != 0) {
+            return false;
+        }
+        sockaddr_storage bound{};
+        socklen_t len = sizeof bound;
+        getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &len);
+        boundPort =
+            ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                              : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+        return true;
+    };
+    if (!open(t.clientRtpPort, r.udpRtp, r.serverRtpPort) ||
+        !open(t.clientRtcpPort, r.udpRtcp, r.serverRtcpPort)) {
+        LOG_WARN(kNetTag, "%s: no UDP socket for RTP: %s", peerName(p).c_str(),
+                 std::strerror(errno));
+        r.udpRtp.reset();
+        r.udpRtcp.reset();
+        r.serverRtpPort = r.serverRtcpPort = 0;
+        return false;
+    }
+    if (config.sendBufferBytes > 0) {
+        const int size = static_cast<int>(std::min<size_t>(config.sendBufferBytes, 1u << 30));
+        setsockopt(r.udpRtp.get(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    }
+    return true;
+}
+
+void TcpOutput::Impl::pumpUdp(Peer& p) {
+    RtspPeer& r = *p.rtsp;
+    if (p.closing || !r.session.playing() || !r.udpRtp) {
+        return;
+    }
+    // Datagrams never wait: each goes at once (sendmmsg on a non-blocking socket), or is lost
+    // and counted when the socket buffer is full, as on any UDP path.
+    SendBatch batch;
+    std::vector<mmsghdr> messages;
+    while (p.queue.readyToSend()) {
+        p.queue.prepare(batch, 32);
+        // The writer gives each packet as two iovecs: its header and its payload.
+        messages.assign(batch.iov.size() / 2, mmsghdr{});
+        for (size_t i = 0; i < messages.size(); ++i) {
+            messages[i].msg_hdr.msg_iov = &batch.iov[2 * i];
+            messages[i].msg_hdr.msg_iovlen = 2;
+        }
+        size_t sent = 0;
+        while (sent < messages.size()) {
+            const int n = ::sendmmsg(r.udpRtp.get(), messages.data() + sent,
+                                     static_cast<unsigned>(messages.size() - sent), MSG_DONTWAIT);
+            if (n <= 0) {
+                if (n < 0 && errno == EINTR) {
+                    continue;
+                }
+                break;
+            }
+            sent += static_cast<size_t>(n);
+        }
+        const int64_t now = monotonicNs();
+        uint64_t frames = 0;
+        std::lock_guard lock(figures.mutex);
+        p.queue.complete(batch.bytes, [&](const AccessUnitPtr& au) {
+            ++frames;
+            if (au->captureTimeNs > 0 && figures.latencies.size() < 20000) {
+                figures.latencies.push_back(now - au->captureTimeNs);
+            }
+        });
+        size_t bytes = 0;
+        for (size_t i = 0; i < sent; ++i) {
+            bytes += messages[i].msg_len;
+        }
+        p.framesSent += frames;
+        p.bytesSent += bytes;
+        figures.totals.framesSent += frames;
+        figures.totals.bytesSent += bytes;
+        figures.totals.udpLost += messages.size() - sent;
     }
 }
 

@@ -38,6 +38,7 @@ struct OutputStats {
     uint64_t keyframeRequests = 0;
     uint64_t badRequests = 0;  // RTSP: connections closed for a malformed request
     uint64_t timeouts = 0;     // RTSP: sessions closed after --rtsp-timeout without a word
+    uint64_t udpLost = 0;      // RTSP over UDP: packets the socket did not take (buffer full)
     uint64_t zeroCopySends = 0;
     uint64_t plainSends = 0;
     std::vector<PeerStats> peers;

@@ -82,6 +82,12 @@ struct RtspPeer {
     int64_t describeSinceNs = 0;  // 0: none waits
     bool closeAfterControl = false;
     std::string closeReason;
+    // RTP over UDP (SETUP with client_port): a connected socket each for RTP and RTCP.
+    bool udp = false;
+    UniqueFd udpRtp;
+    UniqueFd udpRtcp;
+    uint16_t serverRtpPort = 0;
+    uint16_t serverRtcpPort = 0;
 };
 
 struct Listener {
@@ -183,6 +189,8 @@ struct TcpOutput::Impl {
     bool sendControl(Peer& p);
     void learnParameterSets(const AccessUnit& au);
     void rtspTick();
+    void pumpUdp(Peer& p);
+    bool openUdp(Peer& p, const RtspTransport& t);
 
     // Store `wants` / `fatal` and tell the engine's watch (watchState) of a change.
     void setWants(bool v);
