@@ -4,6 +4,7 @@
 
 #include "net/tcp_output.hpp"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -50,7 +51,13 @@ TcpOutput::TcpOutput(Mode mode, const NetConfig& config, std::function<void()> r
     d.io->adopt(d.wakeFd.get());
     d.setWants(mode == Mode::Client || config.keepEncoding);
     d.lastCollectNs = monotonicNs();
-    d.thread = std::thread([&d] { d.run(); });
+    d.thread = std::thread([&d] {
+        // Named for top -H and per-thread figures: "h265d-client", "h265d-server", "h265d-rtsp".
+        pthread_setname_np(pthread_self(), d.mode == Mode::Client   ? "h265d-client"
+                                           : d.mode == Mode::Server ? "h265d-server"
+                                                                    : "h265d-rtsp");
+        d.run();
+    });
 }
 
 TcpOutput::~TcpOutput() {
