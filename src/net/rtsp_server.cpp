@@ -20,6 +20,8 @@ namespace {
 
 constexpr int64_t kDescribeWaitNs = 5'000'000'000;  // DESCRIBE waits this long for a keyframe
 constexpr int64_t kReportIntervalNs = 5'000'000'000;
+// Answers and RTCP reports waiting for a client to read them, at most.
+constexpr size_t kMaxControlBytes = 64 * 1024;
 
 int64_t wallClockNs() {
     timespec ts{};
@@ -154,7 +156,17 @@ void TcpOutput::Impl::answerRtsp(Peer& p, const RtspRequest& request) {
 }
 
 void TcpOutput::Impl::queueControl(Peer& p, std::string bytes) {
-    p.rtsp->control += bytes;
+    RtspPeer& r = *p.rtsp;
+    if (r.control.size() + bytes.size() > kMaxControlBytes) {
+        // A client that sends requests but does not read the answers: it is not kept in memory.
+        if (dropLog.allow()) {
+            LOG_WARN(kNetTag, "%s does not read its answers (%zu bytes waiting): closing",
+                     peerName(p).c_str(), r.control.size());
+        }
+        closePeer(p, "not reading", false);
+        return;
+    }
+    r.control += bytes;
     pump(p);
 }
 

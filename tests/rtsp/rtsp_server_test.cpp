@@ -358,6 +358,23 @@ TEST(RtspServer, BadRequestsAreAnsweredAndClosedAndTheServerGoesOn) {
     EXPECT_EQ(server.process->wait(), 0) << server.process->err();
 }
 
+TEST(RtspServer, AClientThatDoesNotReadItsAnswersIsClosed) {
+    Server server({"--send-buffer", "4096"});
+    RawClient c(server.port, 4096);
+    std::string requests;
+    for (int i = 1; i <= 5000; ++i) {
+        requests += "OPTIONS * RTSP/1.0\r\nCSeq: " + std::to_string(i) + "\r\n\r\n";
+    }
+    c.send(requests);
+    EXPECT_TRUE(server.process->waitForStderr("does not read its answers", 30))
+        << server.process->err();
+    EXPECT_TRUE(c.closedWithin(20));
+    TempDir dir;
+    const ProcessResult r = runProcess(ffmpegPull(server.url(), "tcp", 10, dir.file("a.h265")), 60);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    expectDecodes(dir.file("a.h265"), 10);
+}
+
 TEST(RtspServer, ASilentClientIsClosedAfterTheTimeout) {
     Server server({"--rtsp-timeout", "5"});
     RawClient c(server.port);
