@@ -308,6 +308,72 @@ TEST(RtspServer, AStalledClientDoesNotStallTheOthers) {
     expectFrameRate(packetTimes(url, "tcp", 3), 60);
 }
 
+TEST(RtspServer, PlayStartsAtTheRtpInfoSeqWithAKeyframeAndSenderReportsFollow) {
+    Server server;
+    RawClient c(server.port);
+    const std::string url = server.url();
+    ASSERT_EQ(statusOf(c.request("DESCRIBE", url, 1)), "RTSP/1.0 200 OK");
+    const std::string setup = c.request("SETUP", url + "trackID=0", 2,
+                                        "Transport: RTP/AVP/TCP;unicast;interleaved=4-5\r\n");
+    std::smatch session;
+    std::smatch ssrc;
+    ASSERT_TRUE(std::regex_search(setup, session, std::regex("Session: ([0-9a-f]+);timeout=60")))
+        << setup;
+    ASSERT_TRUE(std::regex_search(setup, ssrc, std::regex("interleaved=4-5;ssrc=([0-9A-F]{8})")))
+        << setup;
+    const std::string play = c.request("PLAY", url, 3, "Session: " + session[1].str() + "\r\n");
+    std::smatch info;
+    ASSERT_TRUE(std::regex_search(play, info, std::regex("seq=([0-9]+);rtptime=([0-9]+)"))) << play;
+    const auto be32 = [](const uint8_t* p) {
+        return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+    };
+    // Interleaved frames until the first sender report.
+    bool first = true;
+    uint32_t lastRtpTime = 0;
+    uint16_t expectSeq = 0;
+    size_t packets = 0;
+    const int64_t end = monotonicNs() + 20'000'000'000;
+    while (monotonicNs() < end) {
+        const std::vector<uint8_t> h = readSome(c.fd, 4);
+        ASSERT_EQ(h.size(), 4u);
+        ASSERT_EQ(h[0], '$');
+        const std::vector<uint8_t> p = readSome(c.fd, (size_t{h[2]} << 8) | h[3]);
+        ASSERT_EQ(p.size(), (size_t{h[2]} << 8) | h[3]);
+        if (h[1] == 4) {
+            ASSERT_GE(p.size(), 14u);
+            const uint16_t seq = static_cast<uint16_t>((p[2] << 8) | p[3]);
+            if (first) {
+                // The first packet: the sequence number PLAY announced, a VPS (keyframe).
+                EXPECT_EQ(seq, std::stoul(info[1]));
+                EXPECT_EQ((p[12] >> 1) & 0x3f, 32);
+                first = false;
+            } else {
+                EXPECT_EQ(seq, expectSeq);
+            }
+            expectSeq = static_cast<uint16_t>(seq + 1);
+            EXPECT_EQ(be32(&p[8]), std::stoul(ssrc[1], nullptr, 16));
+            lastRtpTime = be32(&p[4]);
+            ++packets;
+            continue;
+        }
+        ASSERT_EQ(h[1], 5);
+        ASSERT_FALSE(first) << "a sender report before any packet";
+        ASSERT_GE(p.size(), 28u);
+        EXPECT_EQ(p[1], 200);
+        EXPECT_EQ(be32(&p[4]), std::stoul(ssrc[1], nullptr, 16));
+        // NTP time: now (the same machine's wall clock), within a few seconds.
+        const double ntp = be32(&p[8]) - 2208988800.0;
+        EXPECT_NEAR(ntp, static_cast<double>(time(nullptr)), 5.0);
+        // RTP time of that moment: just after the last frame's capture time.
+        const auto ahead = static_cast<int32_t>(be32(&p[16]) - lastRtpTime);
+        EXPECT_GE(ahead, 0);
+        EXPECT_LT(ahead, 45000);  // half a second
+        EXPECT_EQ(be32(&p[20]), packets);
+        return;
+    }
+    FAIL() << "no sender report within 20 s";
+}
+
 TEST(RtspServer, BadRequestsAreAnsweredAndClosedAndTheServerGoesOn) {
     Server server({"--max-peers", "20"});
     {
