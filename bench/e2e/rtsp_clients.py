@@ -3,6 +3,7 @@
 
 Usage: bench/e2e/rtsp_clients.py [--program build/h265direct] [--clients 10] [--seconds 5]
                                  [--repeat 3]
+       bench/e2e/rtsp_clients.py --latency [--seconds 20]
 
 For each server (-l, --rtsp over TCP, --rtsp over UDP) and each client count (1 and N), the
 program serves the paced 640x480 test pattern at 1000 kbit/s (30 fps); the clients (threads
@@ -12,7 +13,13 @@ is served, the CPU time of the output's own thread (h265d-server or h265d-rtsp,
 and the cost per extra client is (CPU with N - CPU with 1) / (N - 1) / frames of the window.
 The encoder's CPU (tens of ms per frame, and noisy) is left out that way. Prints one line
 per run and a median summary.
+
+--latency: one run with both servers (-l and --rtsp), one client each (the RTSP one over
+TCP), for --seconds; prints the median over the stats intervals of each output's
+latency_p50_ms (capture to the kernel taking the access unit's last byte, or its last RTP
+packet): the same frames, so the difference is the outputs'.
 """
+import json
 import argparse
 import os
 import re
@@ -138,13 +145,48 @@ def run(program, mode, clients, seconds):
     return cpu
 
 
+def latency(program, seconds):
+    tcp_port, rtsp_port = free_port(), free_port()
+    proc = subprocess.Popen([program, "--pattern", "-s", "640x480", "-b", "1000", "--stats-json",
+                             "--duration", str(seconds), "-l", "127.0.0.1:%d" % tcp_port,
+                             "--rtsp", "127.0.0.1:%d" % rtsp_port],
+                            stderr=subprocess.PIPE, text=True)
+    stop = threading.Event()
+    ready = threading.Semaphore(0)
+    threads = [threading.Thread(target=tcp_client, args=(tcp_port, stop, ready)),
+               threading.Thread(target=rtsp_client, args=(rtsp_port, "tcp", stop, ready))]
+    for th in threads:
+        th.start()
+    lines = proc.stderr.read().splitlines()
+    proc.wait()
+    stop.set()
+    for th in threads:
+        th.join()
+    values = {"server_latency_p50_ms": [], "rtsp_latency_p50_ms": []}
+    for line in lines:
+        if not line.startswith("{"):
+            continue
+        stats = json.loads(line)
+        if stats.get("server_peers") == 1 and stats.get("rtsp_playing") == 1:
+            for k in values:
+                if stats.get(k, 0) > 0:
+                    values[k].append(stats[k])
+    for k, v in values.items():
+        print("%-22s median %.2f ms over %d intervals (min %.2f, max %.2f)"
+              % (k, statistics.median(v), len(v), min(v), max(v)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--program", default="build/h265direct")
     ap.add_argument("--clients", type=int, default=10)
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--latency", action="store_true")
     a = ap.parse_args()
+    if a.latency:
+        latency(a.program, a.seconds)
+        return
     per_client = {m: [] for m in ("tcp", "rtsp-tcp", "rtsp-udp")}
     for r in range(a.repeat):
         for mode in per_client:
