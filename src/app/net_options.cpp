@@ -123,7 +123,7 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
     parser.option("--rtsp", "[HOST:]PORT",
                   "Serve the stream over RTSP on [HOST:]PORT (any address when HOST is left "
                   "out): rtsp://HOST:PORT/PATH for VLC, ffplay, NVRs; RTP/H.265 over the RTSP "
-                  "connection; each client starts at a keyframe with parameter sets",
+                  "connection or over UDP; each client starts at a keyframe with parameter sets",
                   "", endpoint(config.rtsp, true));
     parser.option("--rtsp-path", "PATH", "The stream's path in the rtsp:// URL, starting with '/'",
                   defaults.rtspPath, [&config](const std::string& v) {
