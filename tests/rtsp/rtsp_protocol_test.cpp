@@ -49,6 +49,7 @@ TEST(RtspReader, RequestsCutAnywhereWithInterleavedDataBetween) {
 }
 
 TEST(RtspReader, GarbageHugeHeadsAndBodiesFailForGood) {
+    static constexpr char kNulHeader[] = "OPTIONS * RTSP/1.0\r\nX: a\0b\r\n\r\n";
     const std::vector<std::pair<std::string, std::string>> bad = {
         {"GARBAGE\r\n\r\n", "request line"},
         {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "request line"},
@@ -56,7 +57,7 @@ TEST(RtspReader, GarbageHugeHeadsAndBodiesFailForGood) {
         {"OPTIONS * RTSP/1.0\r\nno colon here\r\n\r\n", "header line"},
         {"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 99999\r\n\r\n", "Content-Length"},
         {"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nContent-Length: -1\r\n\r\n", "Content-Length"},
-        {std::string("OPTIONS * RTSP/1.0\r\nX: a\0b\r\n\r\n", 33), "control character"},
+        {std::string(kNulHeader, sizeof kNulHeader - 1), "control character"},
         {"OPTIONS * RTSP/1.0\r\nX-Long: " + std::string(9000, 'a'), "longer than 8192"},
     };
     for (const auto& [text, why] : bad) {
