@@ -60,8 +60,11 @@ enum class ZeroCopy { Off, On, Auto };
 enum class IoBackend { Auto, Uring, Epoll };
 
 struct NetConfig {
-    std::string connect;  // -t HOST:PORT
-    std::string listen;   // -l [HOST:]PORT
+    std::string connect;             // -t HOST:PORT
+    std::string listen;              // -l [HOST:]PORT
+    std::string rtsp;                // --rtsp [HOST:]PORT: the RTSP server
+    std::string rtspPath = "/";      // --rtsp-path: the stream's path in rtsp:// URLs
+    int rtspSessionTimeoutSec = 60;  // --rtsp-timeout: a silent RTSP client is closed after it
     // --publish URL, any number: rtsp://HOST[:PORT]/PATH (RECORD) or srt://HOST:PORT[?...]
     std::vector<std::string> publish;
     Framing framing = Framing::Length;

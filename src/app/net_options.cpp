@@ -111,13 +111,42 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
                   std::to_string(defaults.keyframeRequestIntervalMs),
                   cli::integer(config.keyframeRequestIntervalMs, 0, 60000));
     parser.option("--max-peers", "N",
-                  "Most -l receivers at once (more are closed at once and counted), 0 = no "
+                  "Most -l receivers (and --rtsp clients) at once (more are closed at once and "
+                  "counted), 0 = no "
                   "limit, ..100000",
                   std::to_string(defaults.maxPeers), cli::integer(config.maxPeers, 0, 100000));
     parser.option("--finish-timeout", "MS",
                   "At the end: ms to deliver what is queued before closing, 0..600000",
                   std::to_string(defaults.finishTimeoutMs),
                   cli::integer(config.finishTimeoutMs, 0, 600000));
+    parser.group("RTSP server");
+    parser.option("--rtsp", "[HOST:]PORT",
+                  "Serve the stream over RTSP on [HOST:]PORT (any address when HOST is left "
+                  "out): rtsp://HOST:PORT/PATH for VLC, ffplay, NVRs; RTP/H.265 over the RTSP "
+                  "connection or over UDP; each client starts at a keyframe with parameter sets",
+                  "", endpoint(config.rtsp, true));
+    parser.option("--rtsp-path", "PATH", "The stream's path in the rtsp:// URL, starting with '/'",
+                  defaults.rtspPath, [&config](const std::string& v) {
+                      if (v.empty() || v[0] != '/' || v.size() > 255) {
+                          throw cli::UsageError{"'" + v +
+                                                "' must start with '/' (at most 255 "
+                                                "characters)"};
+                      }
+                      for (const char c : v) {
+                          const auto u = static_cast<unsigned char>(c);
+                          if (u <= 0x20 || u >= 0x7f || c == '?' || c == '#' || c == ';') {
+                              throw cli::UsageError{"'" + v +
+                                                    "' may hold no spaces, control "
+                                                    "characters, '?', '#' or ';'"};
+                          }
+                      }
+                      config.rtspPath = v;
+                  });
+    parser.option("--rtsp-timeout", "S",
+                  "Close an RTSP client that sends nothing (no request, no RTCP) for S seconds, "
+                  "5..3600",
+                  std::to_string(defaults.rtspSessionTimeoutSec),
+                  cli::integer(config.rtspSessionTimeoutSec, 5, 3600));
     parser.group("Publish (RTSP, SRT)");
     parser.list("--publish", "URL",
                 "Publish to a media server, any number of times: rtsp://HOST[:PORT]/PATH "

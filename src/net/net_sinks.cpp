@@ -11,6 +11,10 @@ std::vector<std::unique_ptr<Sink>> makeNetworkSinks(const NetConfig& config,
         sinks.push_back(std::make_unique<net::TcpOutput>(net::TcpOutput::Mode::Server, config,
                                                          requestKeyframe));
     }
+    if (!config.rtsp.empty()) {
+        sinks.push_back(
+            std::make_unique<net::TcpOutput>(net::TcpOutput::Mode::Rtsp, config, requestKeyframe));
+    }
     if (!config.connect.empty()) {
         sinks.push_back(std::make_unique<net::TcpOutput>(net::TcpOutput::Mode::Client, config,
                                                          requestKeyframe));

@@ -50,7 +50,11 @@ void TcpOutput::Impl::armWake() {
 }
 
 void TcpOutput::Impl::armRecv(Peer& p) {
-    io->recv(p.recvOp, p.fd.get(), discard.data(), discard.size());
+    if (p.rtsp) {
+        io->recv(p.recvOp, p.fd.get(), p.rtsp->in.data(), p.rtsp->in.size());
+    } else {
+        io->recv(p.recvOp, p.fd.get(), discard.data(), discard.size());
+    }
     p.recvOp.pending = true;
     ++p.activeOps;
 }
@@ -68,6 +72,9 @@ void TcpOutput::Impl::run() {
         for (auto& l : server.listeners) {
             armAccept(*l);
         }
+    }
+    if (mode == Mode::Rtsp) {
+        armTimer(rtsp.tickOp, 1000 * kMs);
     }
     publishStats();
     const auto onCompletion = [this](IoOp& op, const IoResult& r) { handle(op, r); };
@@ -110,6 +117,11 @@ void TcpOutput::Impl::handle(IoOp& io_, const IoResult& r) {
             } else if (op.timer == TimerKind::AcceptRetry) {
                 if (!finishing) {
                     armAccept(*op.listener);
+                }
+            } else if (op.timer == TimerKind::RtspTick) {
+                if (!finishing) {
+                    rtspTick();
+                    armTimer(rtsp.tickOp, 1000 * kMs);
                 }
             } else {
                 // Receivers that did not take the rest in time are cut off.
@@ -168,9 +180,12 @@ void TcpOutput::Impl::distribute(const AccessUnitPtr& au) {
         ++figures.totals.unsent;
         return;
     }
+    if (mode == Mode::Rtsp) {
+        learnParameterSets(*au);
+    }
     for (auto& pp : peers) {
         Peer& p = *pp;
-        if (p.closing) {
+        if (p.closing || (p.rtsp && !p.rtsp->session.playing())) {
             continue;
         }
         const PeerQueue::Offer r = p.queue.offer(au);
@@ -190,7 +205,11 @@ void TcpOutput::Impl::maybeRequestKeyframe() {
     bool anyWaiting = false;
     for (auto& p : peers) {
         // Only receivers that are there: no keyframes for a server that does not answer.
-        anyWaiting = anyWaiting || (!p->closing && p->connected && p->queue.waitingForStartPoint());
+        const bool waiting =
+            p->rtsp ? (p->rtsp->session.playing() && p->queue.waitingForStartPoint()) ||
+                          p->rtsp->describeSinceNs != 0
+                    : p->queue.waitingForStartPoint();
+        anyWaiting = anyWaiting || (!p->closing && p->connected && waiting);
     }
     if (!anyWaiting) {
         return;
@@ -210,6 +229,16 @@ void TcpOutput::Impl::maybeRequestKeyframe() {
 }
 
 void TcpOutput::Impl::pump(Peer& p) {
+    if (p.rtsp) {
+        const bool busy = sendControl(p);
+        if (p.rtsp->udp) {
+            pumpUdp(p);  // the media does not share the connection with the answers
+            return;
+        }
+        if (busy) {
+            return;
+        }
+    }
     if (p.closing || !p.connected || p.sending || !p.queue.readyToSend()) {
         return;
     }
@@ -242,6 +271,23 @@ void TcpOutput::Impl::onSend(SendOp* op, const IoResult& r) {
     op->pending = false;
     --p.activeOps;
     p.sending = false;
+    if (!op->control.empty()) {
+        // An RTSP answer or RTCP packet: what the kernel did not take goes first next time.
+        if (r.res < 0) {
+            if (r.res != -ECANCELED || !p.closing) {
+                closePeer(p, std::strerror(-r.res), true);
+            }
+        } else if (p.rtsp) {
+            const auto sent = static_cast<size_t>(r.res);
+            p.rtsp->control.insert(0, op->control, sent, std::string::npos);
+            p.bytesSent += sent;
+            std::lock_guard lock(figures.mutex);
+            figures.totals.bytesSent += sent;
+        }
+        delete op;
+        pump(p);
+        return;
+    }
     const bool notifFollows = op->zeroCopy && r.more;
     const int res = r.res;
     if (res < 0 && op->zeroCopy && isFatalZeroCopyError(res)) {
@@ -281,9 +327,21 @@ void TcpOutput::Impl::onRecv(Peer& p, int res) {
     if (p.closing) {
         return;
     }
+    if (res > 0 && p.rtsp) {
+        onRtspBytes(p, static_cast<size_t>(res));
+        if (!p.closing) {
+            armRecv(p);
+        }
+        return;
+    }
     if (res > 0) {
         // Receivers have nothing to say in this protocol: their bytes are read and ignored.
         armRecv(p);
+        return;
+    }
+    if (res == 0 && p.rtsp) {
+        // An RTSP client that closes its side is gone (its session with it).
+        closePeer(p, "closed by the client", false);
         return;
     }
     if (res == 0) {
@@ -372,6 +430,9 @@ void TcpOutput::Impl::beginFinish() {
     if (client.reconnectOp.pending) {
         io->cancel(client.reconnectOp);
     }
+    if (rtsp.tickOp.pending) {
+        io->cancel(rtsp.tickOp);
+    }
     // A connection being made may still take what is queued (within the finish timeout);
     // a failed one is not retried.
 }
@@ -379,7 +440,8 @@ void TcpOutput::Impl::beginFinish() {
 void TcpOutput::Impl::afterCompletions() {
     if (finishing) {
         for (auto& p : peers) {
-            if (p->closing || !p->connected || p->sending || !p->queue.empty()) {
+            if (p->closing || !p->connected || p->sending || !p->queue.empty() ||
+                (p->rtsp && !p->rtsp->control.empty())) {
                 continue;
             }
             if (!p->writeShut) {
@@ -393,7 +455,7 @@ void TcpOutput::Impl::afterCompletions() {
         }
     }
     reap();
-    if (mode == Mode::Server) {
+    if (mode != Mode::Client) {
         bool any = false;
         for (auto& p : peers) {
             any = any || !p->closing;
@@ -424,9 +486,10 @@ void TcpOutput::Impl::publishStats() {
         s.bytesSent = p->bytesSent;
         s.connected = p->connected;
         s.waiting = p->queue.waitingForStartPoint();
+        s.playing = p->rtsp && p->rtsp->session.playing();
         totals.peers.push_back(std::move(s));
     }
-    if (mode == Mode::Server) {
+    if (mode != Mode::Client) {
         totals.state = finishing ? "closing" : "listening";
     } else {
         const Peer* p = clientPeer();
@@ -451,7 +514,7 @@ void TcpOutput::Impl::teardown() {
             io->cancel(p->connectOp);
         }
     }
-    for (Op* op : {&wakeOp, &client.reconnectOp, &finishOp}) {
+    for (Op* op : {&wakeOp, &client.reconnectOp, &finishOp, &rtsp.tickOp}) {
         if (op->pending) {
             io->cancel(*op);
         }
@@ -465,8 +528,8 @@ void TcpOutput::Impl::teardown() {
     }
     const int64_t deadline = monotonicNs() + 1000 * kMs;
     auto busy = [&] {
-        bool any =
-            notifsPending > 0 || wakeOp.pending || client.reconnectOp.pending || finishOp.pending;
+        bool any = notifsPending > 0 || wakeOp.pending || client.reconnectOp.pending ||
+                   finishOp.pending || rtsp.tickOp.pending;
         for (auto& p : peers) {
             any = any || p->activeOps > 0;
         }

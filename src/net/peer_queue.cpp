@@ -6,6 +6,7 @@ void SendBatch::clear() {
     iov.clear();
     headers.clear();
     refs.clear();
+    packetHeaders.clear();
     bytes = 0;
     msg = msghdr{};
 }
@@ -38,7 +39,8 @@ PeerQueue::Offer PeerQueue::offer(const AccessUnitPtr& au) {
         ++(started_ ? drops_ : skipped_);
         return Offer::Dropped;
     }
-    const size_t size = au->data.size() + framingOverhead(framing_);
+    const size_t size =
+        writer_ != nullptr ? writer_->wireSize(*au) : au->data.size() + framingOverhead(framing_);
     const auto fits = [&] { return units_.size() < maxFrames_ && bytes_ + size <= maxBytes_; };
     if (!fits()) {
         overflow_ = Overflow{units_.size(), bytes_};
@@ -53,7 +55,7 @@ PeerQueue::Offer PeerQueue::offer(const AccessUnitPtr& au) {
     }
     waiting_ = false;
     started_ = true;
-    units_.push_back(Unit{au, size, 0});
+    units_.push_back(Unit{au, size, 0, kNoTag});
     bytes_ += size;
     return Offer::Queued;
 }
@@ -66,6 +68,23 @@ void PeerQueue::prepare(SendBatch& batch, size_t maxUnits) {
     batch.iov.reserve(2 * n);
     batch.refs.reserve(n);
     const size_t overhead = framingOverhead(framing_);
+    if (writer_ != nullptr) {
+        // An RTP unit is many packets: iovecs, not units, bound the batch (IOV_MAX is 1024).
+        constexpr size_t kMaxIov = 1000;
+        size_t i = 0;
+        for (; i < n && batch.iov.size() < kMaxIov; ++i) {
+            Unit& u = units_[i];
+            if (u.tag == kNoTag) {
+                u.tag = writer_->begin(*u.au);
+            }
+            batch.bytes += writer_->append(batch, *u.au, u.tag, u.sent, kMaxIov - batch.iov.size());
+            batch.refs.push_back(u.au);
+        }
+        batch.msg.msg_iov = batch.iov.data();
+        batch.msg.msg_iovlen = batch.iov.size();
+        inFlight_ = i;
+        return;
+    }
     for (size_t i = 0; i < n; ++i) {
         const Unit& u = units_[i];
         size_t offset = u.sent;

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <vector>
 
 #include "h265direct/access_unit.hpp"
@@ -27,10 +28,29 @@ struct SendBatch {
     std::vector<iovec> iov;
     std::vector<std::array<uint8_t, kLengthHeaderSize>> headers;
     std::vector<AccessUnitPtr> refs;
+    // Per-packet headers a UnitWriter makes (a deque: growing it moves no element the iovecs
+    // point into).
+    std::deque<std::array<uint8_t, 20>> packetHeaders;
     size_t bytes = 0;
     msghdr msg{};
 
     void clear();
+};
+
+// Puts a unit on the wire in a form other than the framing (RTP packets): one per receiver,
+// as it keeps that receiver's packet numbering.
+class UnitWriter {
+public:
+    virtual ~UnitWriter() = default;
+    // Bytes the unit takes on the wire (the same every call for the same unit).
+    virtual size_t wireSize(const AccessUnit& au) const = 0;
+    // Called once per unit, when its first bytes are prepared: numbers its packets and
+    // returns what append() needs to write them again the same way (a partial send).
+    virtual uint64_t begin(const AccessUnit& au) = 0;
+    // Appends the unit's wire bytes from `offset` on, as at most maxIov iovecs (header bytes
+    // into batch.packetHeaders); returns the bytes appended.
+    virtual size_t append(SendBatch& batch, const AccessUnit& au, uint64_t tag, size_t offset,
+                          size_t maxIov) const = 0;
 };
 
 // One receiver's bounded queue of access units and its drop policy.
@@ -52,6 +72,8 @@ public:
         : maxBytes_(maxBytes), maxFrames_(maxFrames < 1 ? 1 : maxFrames), framing_(framing) {}
 
     Offer offer(const AccessUnitPtr& au);
+    // Units go on the wire through `writer` (kept by the caller) instead of the framing.
+    void setWriter(UnitWriter* writer) { writer_ = writer; }
     // Skips everything up to the next start point (a receiver that just joined).
     void waitForStartPoint() { waiting_ = true; }
     bool waitingForStartPoint() const { return waiting_; }
@@ -59,6 +81,8 @@ public:
     bool empty() const { return units_.empty(); }
     // Bytes not yet sent remain, and none of them is in a send already.
     bool readyToSend() const { return !units_.empty() && inFlight_ == 0; }
+    // Part of the head unit is in the kernel or in a send: nothing else may go between.
+    bool midUnit() const { return inFlight_ > 0 || (!units_.empty() && units_.front().sent > 0); }
     size_t frames() const { return units_.size(); }
     size_t bytes() const { return bytes_; }
     // Units lost to a full queue (and the gap after it, up to the next start point).
@@ -90,12 +114,15 @@ private:
         AccessUnitPtr au;
         size_t size = 0;  // with framing
         size_t sent = 0;
+        uint64_t tag = kNoTag;  // the writer's, once begun
     };
+    static constexpr uint64_t kNoTag = std::numeric_limits<uint64_t>::max();
     size_t dropUnstarted();
 
     size_t maxBytes_;
     size_t maxFrames_;
     Framing framing_;
+    UnitWriter* writer_ = nullptr;
     std::deque<Unit> units_;
     size_t bytes_ = 0;
     size_t inFlight_ = 0;  // units at the head covered by the prepared batch

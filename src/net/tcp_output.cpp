@@ -4,6 +4,7 @@
 
 #include "net/tcp_output.hpp"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -50,7 +51,13 @@ TcpOutput::TcpOutput(Mode mode, const NetConfig& config, std::function<void()> r
     d.io->adopt(d.wakeFd.get());
     d.setWants(mode == Mode::Client || config.keepEncoding);
     d.lastCollectNs = monotonicNs();
-    d.thread = std::thread([&d] { d.run(); });
+    d.thread = std::thread([&d] {
+        // Named for top -H and per-thread figures: "h265d-client", "h265d-server", "h265d-rtsp".
+        pthread_setname_np(pthread_self(), d.mode == Mode::Client   ? "h265d-client"
+                                           : d.mode == Mode::Server ? "h265d-server"
+                                                                    : "h265d-rtsp");
+        d.run();
+    });
 }
 
 TcpOutput::~TcpOutput() {
@@ -58,7 +65,9 @@ TcpOutput::~TcpOutput() {
 }
 
 const char* TcpOutput::name() const {
-    return impl_->mode == Mode::Client ? "tcp-client" : "tcp-server";
+    return impl_->mode == Mode::Client   ? "tcp-client"
+           : impl_->mode == Mode::Server ? "tcp-server"
+                                         : "rtsp-server";
 }
 
 void TcpOutput::consume(const AccessUnitPtr& au) {
@@ -119,7 +128,9 @@ void TcpOutput::collectStats(StatsReport& report) {
         std::lock_guard lock(d.handoff.mutex);
         handoffDrops = d.handoff.drops;
     }
-    const std::string prefix = d.mode == Mode::Client ? "client_" : "server_";
+    const std::string prefix = d.mode == Mode::Client   ? "client_"
+                               : d.mode == Mode::Server ? "server_"
+                                                        : "rtsp_";
     const double seconds = static_cast<double>(now - d.lastCollectNs) / 1e9;
     const uint64_t bytes = t.bytesSent - d.collectedBytes;
     d.collectedBytes = t.bytesSent;
@@ -127,10 +138,12 @@ void TcpOutput::collectStats(StatsReport& report) {
     uint64_t drops = t.drops + handoffDrops;
     size_t maxQueue = 0;
     std::string detail;
+    int64_t playing = 0;
     for (const PeerStats& p : t.peers) {
         drops += p.drops;
         maxQueue = std::max(maxQueue, p.queueFrames);
-        if (d.mode == Mode::Server) {
+        playing += p.playing ? 1 : 0;
+        if (d.mode != Mode::Client) {
             if (!detail.empty()) {
                 detail += ' ';
             }
@@ -142,6 +155,9 @@ void TcpOutput::collectStats(StatsReport& report) {
         report.add(prefix + "state", t.state);
     } else {
         report.add(prefix + "peers", static_cast<int64_t>(t.peers.size()));
+    }
+    if (d.mode == Mode::Rtsp) {
+        report.add(prefix + "playing", playing);
     }
     report.add(prefix + "kbps", seconds > 0 ? static_cast<double>(bytes) * 8 / 1000 / seconds : 0.0,
                "kbit/s", 0);
@@ -155,6 +171,11 @@ void TcpOutput::collectStats(StatsReport& report) {
     } else {
         report.add(prefix + "peer_queues", detail.empty() ? std::string("-") : detail);
         report.add(prefix + "refused", static_cast<int64_t>(t.refused));
+    }
+    if (d.mode == Mode::Rtsp) {
+        report.add(prefix + "bad_requests", static_cast<int64_t>(t.badRequests));
+        report.add(prefix + "timeouts", static_cast<int64_t>(t.timeouts));
+        report.add(prefix + "udp_lost", static_cast<int64_t>(t.udpLost), "packets");
     }
     report.add(prefix + "latency_p50_ms", static_cast<double>(percentile(lat, 0.5)) / 1e6, "ms", 2);
     report.add(prefix + "latency_p99_ms", static_cast<double>(percentile(lat, 0.99)) / 1e6, "ms",

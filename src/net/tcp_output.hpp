@@ -21,6 +21,7 @@ struct PeerStats {
     uint64_t bytesSent = 0;
     bool connected = false;  // client: the connection is up (else: being made)
     bool waiting = false;    // skipping access units until the next keyframe
+    bool playing = false;    // RTSP: after PLAY
 };
 
 // Totals since the start (peers: those connected now).
@@ -35,6 +36,9 @@ struct OutputStats {
     uint64_t connectFailures = 0;  // client: rounds of attempts that all failed
     uint64_t disconnects = 0;      // connections lost or closed by the peer
     uint64_t keyframeRequests = 0;
+    uint64_t badRequests = 0;  // RTSP: connections closed for a malformed request
+    uint64_t timeouts = 0;     // RTSP: sessions closed after --rtsp-timeout without a word
+    uint64_t udpLost = 0;      // RTSP over UDP: packets the socket did not take (buffer full)
     uint64_t zeroCopySends = 0;
     uint64_t plainSends = 0;
     std::vector<PeerStats> peers;
@@ -46,7 +50,8 @@ struct OutputStats {
 // blocks: it hands the shared access unit to the loop, which queues it per peer.
 class TcpOutput : public Sink {
 public:
-    enum class Mode { Client, Server };
+    // Rtsp: the RTSP server (--rtsp), RTP over its TCP connections; rtsp_server.cpp.
+    enum class Mode { Client, Server, Rtsp };
 
     // Parses and resolves the address, binds (server), and starts the loop thread. Throws
     // StartupError: kExitUsage for a bad address, kExitNetwork when the socket set-up fails.

@@ -5,6 +5,7 @@
 //   output_loop.cpp  the loop thread: completions, peers and their queues, sending, the end
 //   tcp_client.cpp   -t: name resolution (on its own thread), connecting, backoff
 //   tcp_server.cpp   -l: listening sockets, accepting receivers, --max-peers
+//   rtsp_server.cpp  --rtsp: the RTSP requests of each connection, RTP and RTCP on it
 // The kernel is reached only through the I/O seam (io_loop.hpp): io_uring or epoll.
 //
 // Threads and what they own:
@@ -30,6 +31,8 @@
 #include "net/address.hpp"
 #include "net/io_loop.hpp"
 #include "net/peer_queue.hpp"
+#include "net/rtp.hpp"
+#include "net/rtsp.hpp"
 #include "net/tcp_output.hpp"
 
 namespace h265direct::net {
@@ -38,7 +41,7 @@ inline constexpr const char* kNetTag = "net";
 inline constexpr int64_t kMs = 1'000'000;
 
 enum class OpKind : uint8_t { Wake, Accept, Connect, Timer, Send, Recv };
-enum class TimerKind : uint8_t { Reconnect, AcceptRetry, FinishDeadline };
+enum class TimerKind : uint8_t { Reconnect, AcceptRetry, FinishDeadline, RtspTick };
 
 struct Peer;
 struct Listener;
@@ -56,6 +59,35 @@ struct SendOp : Op {
     SendOp() : Op(OpKind::Send) {}
     SendBatch batch;
     bool zeroCopy = false;
+    std::string control;  // RTSP: an answer or RTCP packet sent on its own (then batch is empty)
+    iovec controlIov{};
+};
+
+// An RTSP connection's state (Mode::Rtsp).
+struct RtspPeer {
+    RtspPeer(RtspSession::Config config, uint64_t sessionId)
+        : session(std::move(config), sessionId) {}
+    RtspReader reader;
+    RtspSession session;
+    std::unique_ptr<RtpWriter> writer;  // from SETUP
+    std::vector<uint8_t> in = std::vector<uint8_t>(4096);
+    std::string control;  // answers and RTCP waiting to be sent, between access units
+    std::string origin;   // our address as the client reached it
+    uint32_t ssrc = 0;
+    uint16_t firstSeq = 0;
+    uint32_t timestampOffset = 0;
+    int64_t lastHeardNs = 0;
+    int64_t lastReportNs = 0;
+    RtspRequest waitingDescribe;  // a DESCRIBE that waits for the parameter sets
+    int64_t describeSinceNs = 0;  // 0: none waits
+    bool closeAfterControl = false;
+    std::string closeReason;
+    // RTP over UDP (SETUP with client_port): a connected socket each for RTP and RTCP.
+    bool udp = false;
+    UniqueFd udpRtp;
+    UniqueFd udpRtcp;
+    uint16_t serverRtpPort = 0;
+    uint16_t serverRtcpPort = 0;
 };
 
 struct Listener {
@@ -85,6 +117,7 @@ struct Peer {
     int activeOps = 0;       // operations that use fd
     uint64_t framesSent = 0;
     uint64_t bytesSent = 0;
+    std::unique_ptr<RtspPeer> rtsp;  // Mode::Rtsp
 };
 
 // One name resolution on the resolver thread; the loop takes the result when woken.
@@ -124,8 +157,10 @@ struct TcpOutput::Impl {
     void teardown();
     void publishStats();
     std::string peerName(const Peer& p) const {
-        return mode == Mode::Client ? p.address
-                                    : "receiver " + std::to_string(p.id) + " (" + p.address + ")";
+        return mode == Mode::Client
+                   ? p.address
+                   : std::string(mode == Mode::Rtsp ? "RTSP client " : "receiver ") +
+                         std::to_string(p.id) + " (" + p.address + ")";
     }
 
     // ---- tcp_client.cpp (loop thread)
@@ -145,6 +180,17 @@ struct TcpOutput::Impl {
     void onAccept(Listener& l, const IoResult& r);
     // Out of descriptors: accepts and closes the receivers waiting on l; false if it cannot.
     bool refuseWaiting(Listener& l);
+
+    // ---- rtsp_server.cpp (loop thread)
+    void acceptRtsp(Peer& p);
+    void onRtspBytes(Peer& p, size_t n);
+    void answerRtsp(Peer& p, const RtspRequest& request);
+    void queueControl(Peer& p, std::string bytes);
+    bool sendControl(Peer& p);
+    void learnParameterSets(const AccessUnit& au);
+    void rtspTick();
+    void pumpUdp(Peer& p);
+    bool openUdp(Peer& p, const RtspTransport& t);
 
     // Store `wants` / `fatal` and tell the engine's watch (watchState) of a change.
     void setWants(bool v);
@@ -221,6 +267,14 @@ struct TcpOutput::Impl {
         bool hadPeer = false;
         uint16_t boundPort = 0;
     } server;
+
+    // ---- the RTSP server (--rtsp): loop thread
+    struct Rtsp {
+        SdpParameters sdp;
+        bool haveSdp = false;
+        Op tickOp{OpKind::Timer, TimerKind::RtspTick};
+        std::mt19937_64 random{std::random_device{}()};
+    } rtsp;
 };
 
 // Socket options of every connection (client and accepted).

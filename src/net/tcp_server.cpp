@@ -15,8 +15,10 @@
 namespace h265direct::net {
 
 void TcpOutput::Impl::setUpServer() {
-    endpoint = parseEndpoint(config.listen, true).orThrow("-l: ");
-    const std::vector<SocketAddress> binds = listenAddresses(endpoint).orThrow("-l: ");
+    const std::string option = mode == Mode::Rtsp ? "--rtsp: " : "-l: ";
+    endpoint =
+        parseEndpoint(mode == Mode::Rtsp ? config.rtsp : config.listen, true).orThrow(option);
+    const std::vector<SocketAddress> binds = listenAddresses(endpoint).orThrow(option);
     std::string lastError;
     int lastErrno = 0;
     for (size_t i = 0; i < binds.size(); ++i) {
@@ -57,10 +59,11 @@ void TcpOutput::Impl::setUpServer() {
     }
     if (server.listeners.empty()) {
         throw StartupError(lastErrno == EADDRNOTAVAIL ? kExitUsage : kExitNetwork,
-                           "-l: " + lastError);
+                           option + lastError);
     }
     if (!lastError.empty()) {
-        LOG_WARN(kNetTag, "-l: %s (listening on the other addresses)", lastError.c_str());
+        LOG_WARN(kNetTag, "%s%s (listening on the other addresses)", option.c_str(),
+                 lastError.c_str());
     }
     SocketAddress bound;
     bound.length = sizeof bound.storage;
@@ -71,8 +74,13 @@ void TcpOutput::Impl::setUpServer() {
     }
     server.reserveFd.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     for (const auto& l : server.listeners) {
-        LOG_INFO(kNetTag, "listening on %s (framing %s)", l->address.toString().c_str(),
-                 toString(config.framing));
+        if (mode == Mode::Rtsp) {
+            LOG_INFO(kNetTag, "RTSP server listening on %s (path %s)",
+                     l->address.toString().c_str(), config.rtspPath.c_str());
+        } else {
+            LOG_INFO(kNetTag, "listening on %s (framing %s)", l->address.toString().c_str(),
+                     toString(config.framing));
+        }
     }
 }
 
@@ -138,7 +146,11 @@ void TcpOutput::Impl::onAccept(Listener& l, const IoResult& r) {
     p->connected = true;
     // A receiver starts at parameter sets and an IDR, never inside a group of pictures.
     p->queue.waitForStartPoint();
-    LOG_INFO(kNetTag, "%s joined; it starts at the next keyframe", peerName(*p).c_str());
+    if (mode == Mode::Rtsp) {
+        acceptRtsp(*p);
+    } else {
+        LOG_INFO(kNetTag, "%s joined; it starts at the next keyframe", peerName(*p).c_str());
+    }
     armRecv(*p);
     peers.push_back(std::move(p));
     server.hadPeer = true;

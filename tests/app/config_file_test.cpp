@@ -117,6 +117,9 @@ TEST(ConfigFile, EveryOptionGivesTheSameConfiguration) {
     Settings all = patternRun(dir.file("out.h265"));
     all.insert(all.end(), {{"target", "127.0.0.1:5005"},
                            {"listen", "127.0.0.1:6006"},
+                           {"rtsp", "127.0.0.1:8555"},
+                           {"rtsp-path", "/cam/front"},
+                           {"rtsp-timeout", "30"},
                            {"publish", "rtsp://127.0.0.1:8554/cam"}});
     // Every option --help lists is set, but the sources the pattern excludes, the camera's
     // own (below) and the command-line-only ones.

@@ -1,0 +1,475 @@
+// --rtsp against real clients on loopback: FFmpeg (ffmpeg, ffprobe) over RTP/TCP and RTP/UDP,
+// GStreamer's rtspsrc, ten clients at once, a late joiner, a client that stops reading, the
+// timestamps, and what a bad or silent client gets.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/child_process.hpp"
+#include "common/media.hpp"
+#include "common/test_util.hpp"
+#include "net/net_fixture.hpp"
+
+using namespace h265direct;
+using namespace h265direct::test;
+
+namespace {
+
+constexpr int kWidth = 160;
+constexpr int kHeight = 120;
+
+// The program serving a paced 160x120 test pattern over RTSP, once it listens.
+struct Server {
+    uint16_t port = freePort();
+    std::unique_ptr<ChildProcess> process;
+
+    explicit Server(std::vector<std::string> extra = {}, const char* io = nullptr) {
+        std::vector<std::string> argv = {binaryPath(),  "--pattern",
+                                         "-s",          "160x120",
+                                         "--rtsp",      "127.0.0.1:" + std::to_string(port),
+                                         "--stats-json"};
+        if (std::find(extra.begin(), extra.end(), "--keyint") == extra.end()) {
+            argv.insert(argv.end(), {"--keyint", "15"});
+        }
+        if (io != nullptr) {
+            argv.insert(argv.end(), {"--io", io});
+        }
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        process = std::make_unique<ChildProcess>(argv);
+        EXPECT_TRUE(process->waitForStderr("RTSP server listening")) << process->err();
+    }
+    std::string url(const std::string& path = "/") const {
+        return "rtsp://127.0.0.1:" + std::to_string(port) + path;
+    }
+    // The last value of a figure in the JSON stats lines.
+    long long figure(const std::string& name) {
+        const std::string err = process->err();
+        const std::regex re("\"" + name + "\":(-?[0-9]+)");
+        long long v = -1;
+        for (auto it = std::sregex_iterator(err.begin(), err.end(), re);
+             it != std::sregex_iterator(); ++it) {
+            v = std::stoll((*it)[1]);
+        }
+        return v;
+    }
+};
+
+std::vector<std::string> ffmpegPull(const std::string& url, const std::string& transport,
+                                    int frames, const std::string& out) {
+    return {"ffmpeg",
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-rtsp_transport",
+            transport,
+            "-i",
+            url,
+            "-frames:v",
+            std::to_string(frames),
+            "-c",
+            "copy",
+            "-f",
+            "hevc",
+            "-flush_packets",
+            "1",
+            "-y",
+            out};
+}
+
+// The stream an FFmpeg client took: decoded, its size, frame count, first frame a keyframe.
+void expectDecodes(const std::string& path, int frames) {
+    const ProbeInfo info = probeHevc(path);
+    ASSERT_TRUE(info.ok) << info.error;
+    EXPECT_EQ(info.width, kWidth);
+    EXPECT_EQ(info.height, kHeight);
+    EXPECT_EQ(info.frames, frames);
+    const std::vector<bool> keys = probeKeyframes(path);
+    ASSERT_FALSE(keys.empty());
+    EXPECT_TRUE(keys.front()) << "the stream does not start at a keyframe";
+}
+
+// Packet times (s) of the video stream ffprobe reads from a URL for `seconds`.
+std::vector<double> packetTimes(const std::string& url, const std::string& transport, int seconds) {
+    const ProcessResult r =
+        runProcess({"ffprobe", "-v", "error", "-rtsp_transport", transport, "-select_streams",
+                    "v:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0", "-read_intervals",
+                    "%+" + std::to_string(seconds), url},
+                   60);
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    std::vector<double> out;
+    std::istringstream in(r.out);
+    std::string line;
+    while (std::getline(in, line)) {
+        line.erase(std::remove(line.begin(), line.end(), ','), line.end());
+        if (!line.empty() && line != "N/A") {
+            out.push_back(std::stod(line));
+        }
+    }
+    return out;
+}
+
+// The packets advance at the frame rate (1/30 s): the timestamps are the capture times at
+// 90 kHz. On a busy machine the paced source is late now and then (and starts its schedule
+// again), which the capture times show: every step is forward, and the median step is the
+// period within 1 ms (as for --publish, tests/publish).
+void expectFrameRate(const std::vector<double>& t, size_t atLeast) {
+    ASSERT_GE(t.size(), atLeast);
+    std::vector<double> steps;
+    for (size_t i = 1; i < t.size(); ++i) {
+        steps.push_back(t[i] - t[i - 1]);
+        EXPECT_GT(steps.back(), 0.0) << "packet " << i;
+    }
+    std::sort(steps.begin(), steps.end());
+    EXPECT_NEAR(steps[steps.size() / 2], 1.0 / 30, 0.001);
+}
+
+// A hand-made RTSP client on a plain socket.
+struct RawClient {
+    int fd = -1;
+    explicit RawClient(uint16_t port, int rcvbuf = 0) : fd(connectTo(port, rcvbuf)) {}
+    ~RawClient() {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
+    void send(const std::string& s) const {
+        ASSERT_EQ(::send(fd, s.data(), s.size(), MSG_NOSIGNAL), static_cast<ssize_t>(s.size()));
+    }
+    // One answer: the head and the body its Content-Length gives; empty at EOF or silence.
+    std::string answer(double idleSec = 10) const {
+        std::string text;
+        char c = 0;
+        while (text.find("\r\n\r\n") == std::string::npos) {
+            pollfd p{fd, POLLIN, 0};
+            if (poll(&p, 1, static_cast<int>(idleSec * 1000)) != 1 || ::read(fd, &c, 1) != 1) {
+                return text;
+            }
+            text += c;
+        }
+        const std::smatch m = [&] {
+            std::smatch mm;
+            std::regex_search(text, mm, std::regex("Content-Length: ([0-9]+)"));
+            return mm;
+        }();
+        if (!m.empty()) {
+            const std::vector<uint8_t> body = readSome(fd, std::stoul(m[1]), idleSec);
+            text.append(body.begin(), body.end());
+        }
+        return text;
+    }
+    // True when the server closes the connection within timeoutSec (what it sent is read).
+    bool closedWithin(double timeoutSec) const {
+        const int64_t end = monotonicNs() + static_cast<int64_t>(timeoutSec * 1e9);
+        char buf[4096];
+        while (monotonicNs() < end) {
+            pollfd p{fd, POLLIN, 0};
+            if (poll(&p, 1, 100) == 1) {
+                const ssize_t n = ::read(fd, buf, sizeof buf);
+                if (n <= 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+    std::string request(const std::string& method, const std::string& url, int cseq,
+                        const std::string& headers = {}) const {
+        send(method + " " + url + " RTSP/1.0\r\nCSeq: " + std::to_string(cseq) + "\r\n" + headers +
+             "\r\n");
+        return answer();
+    }
+};
+
+std::string statusOf(const std::string& answer) {
+    return answer.substr(0, answer.find("\r\n"));
+}
+
+class RtspServer : public NetIoTest {};
+
+TEST_P(RtspServer, FfmpegPullsOverTcpAndUdpAndDecodes) {
+    Server server({}, currentIoPath()->io);
+    TempDir dir;
+    for (const char* transport : {"tcp", "udp"}) {
+        SCOPED_TRACE(transport);
+        const std::string out = dir.file(std::string(transport) + ".h265");
+        const ProcessResult r = runProcess(ffmpegPull(server.url(), transport, 45, out), 60);
+        ASSERT_EQ(r.exitCode, 0) << r.err;
+        expectDecodes(out, 45);
+    }
+    EXPECT_TRUE(server.process->waitForStderr("plays (RTP over UDP)")) << server.process->err();
+    server.process->signal(SIGINT);
+    EXPECT_EQ(server.process->wait(), 0) << server.process->err();
+}
+
+H265D_NET_IO_SUITE(RtspServer);
+
+TEST(RtspServer, GstreamerRtspsrcDecodesOverTcpAndUdp) {
+    Server server({"--rtsp-path", "/cam/front"});
+    TempDir dir;
+    for (const std::string protocol : {"tcp", "udp"}) {
+        SCOPED_TRACE(protocol);
+        const std::string out = dir.file(protocol + ".yuv");
+        const ProcessResult r = runProcess({"gst-launch-1.0",
+                                            "-q",
+                                            "rtspsrc",
+                                            "location=" + server.url("/cam/front"),
+                                            "protocols=" + protocol,
+                                            "!",
+                                            "rtph265depay",
+                                            "!",
+                                            "h265parse",
+                                            "!",
+                                            "avdec_h265",
+                                            "!",
+                                            "videoconvert",
+                                            "!",
+                                            "video/x-raw,format=I420",
+                                            "!",
+                                            "identity",
+                                            "eos-after=31",
+                                            "!",
+                                            "filesink",
+                                            "location=" + out},
+                                           60);
+        ASSERT_EQ(r.exitCode, 0) << r.err << r.out;
+        // identity eos-after=31 passes 30 pictures, then ends the stream.
+        EXPECT_EQ(readFile(out).size(), size_t{30} * kWidth * kHeight * 3 / 2);
+    }
+}
+
+TEST(RtspServer, TenClientsAtOnceEachDecodeFromAKeyframe) {
+    Server server;
+    TempDir dir;
+    std::vector<std::unique_ptr<ChildProcess>> clients;
+    for (int i = 0; i < 10; ++i) {
+        clients.push_back(std::make_unique<ChildProcess>(ffmpegPull(
+            server.url(), i % 2 == 0 ? "tcp" : "udp", 40, dir.file(std::to_string(i) + ".h265"))));
+    }
+    EXPECT_TRUE(waitFor([&] { return server.figure("rtsp_playing") == 10; }, 60))
+        << server.process->err();
+    for (int i = 0; i < 10; ++i) {
+        SCOPED_TRACE(i);
+        ASSERT_EQ(clients[i]->wait(60), 0) << clients[i]->err();
+        expectDecodes(dir.file(std::to_string(i) + ".h265"), 40);
+    }
+}
+
+TEST(RtspServer, ALateJoinerStartsAtAKeyframe) {
+    // Keyframes only every 10 s: the joiner's keyframe is the one it asks for.
+    Server server({"--keyint", "300"});
+    TempDir dir;
+    const std::string first = dir.file("first.h265");
+    ChildProcess early(ffmpegPull(server.url(), "tcp", 150, first));
+    // The first client is well into its group of pictures before the second one comes.
+    ASSERT_TRUE(waitFor(
+        [&] { return std::filesystem::exists(first) && std::filesystem::file_size(first) > 20000; },
+        30));
+    const std::string late = dir.file("late.h265");
+    const ProcessResult r = runProcess(ffmpegPull(server.url(), "tcp", 30, late), 60);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    expectDecodes(late, 30);
+    ASSERT_EQ(early.wait(60), 0) << early.err();
+    expectDecodes(first, 150);
+}
+
+TEST(RtspServer, PtsAdvanceAtTheFrameRate) {
+    Server server;
+    expectFrameRate(packetTimes(server.url(), "tcp", 3), 60);
+    expectFrameRate(packetTimes(server.url(), "udp", 3), 60);
+}
+
+TEST(RtspServer, AStalledClientDoesNotStallTheOthers) {
+    Server server({"--queue-frames", "8", "--send-buffer", "4096"});
+    // A client that sets up, plays and then never reads.
+    RawClient stalled(server.port, 4096);
+    const std::string url = server.url();
+    ASSERT_EQ(statusOf(stalled.request("DESCRIBE", url, 1)), "RTSP/1.0 200 OK");
+    const std::string setup = stalled.request("SETUP", url + "trackID=0", 2,
+                                              "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n");
+    ASSERT_EQ(statusOf(setup), "RTSP/1.0 200 OK") << setup;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(setup, m, std::regex("Session: ([0-9a-f]+)")));
+    const std::string play = stalled.request("PLAY", url, 3, "Session: " + m[1].str() + "\r\n");
+    ASSERT_EQ(statusOf(play), "RTSP/1.0 200 OK") << play;
+    ASSERT_NE(play.find("RTP-Info: url=" + url + "trackID=0;seq="), std::string::npos) << play;
+    // Its queue fills and it drops whole access units...
+    ASSERT_TRUE(waitFor([&] { return server.figure("rtsp_drops") > 0; }, 30))
+        << server.process->err();
+    // ...while another client gets every frame at the frame rate.
+    expectFrameRate(packetTimes(url, "tcp", 3), 60);
+}
+
+TEST(RtspServer, PlayStartsAtTheRtpInfoSeqWithAKeyframeAndSenderReportsFollow) {
+    Server server;
+    RawClient c(server.port);
+    const std::string url = server.url();
+    ASSERT_EQ(statusOf(c.request("DESCRIBE", url, 1)), "RTSP/1.0 200 OK");
+    const std::string setup = c.request("SETUP", url + "trackID=0", 2,
+                                        "Transport: RTP/AVP/TCP;unicast;interleaved=4-5\r\n");
+    std::smatch session;
+    std::smatch ssrc;
+    ASSERT_TRUE(std::regex_search(setup, session, std::regex("Session: ([0-9a-f]+);timeout=60")))
+        << setup;
+    ASSERT_TRUE(std::regex_search(setup, ssrc, std::regex("interleaved=4-5;ssrc=([0-9A-F]{8})")))
+        << setup;
+    const std::string play = c.request("PLAY", url, 3, "Session: " + session[1].str() + "\r\n");
+    std::smatch info;
+    ASSERT_TRUE(std::regex_search(play, info, std::regex("seq=([0-9]+);rtptime=([0-9]+)"))) << play;
+    const auto be32 = [](const uint8_t* p) {
+        return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+    };
+    // Interleaved frames until the first sender report.
+    bool first = true;
+    uint32_t lastRtpTime = 0;
+    uint16_t expectSeq = 0;
+    size_t packets = 0;
+    const int64_t end = monotonicNs() + 20'000'000'000;
+    while (monotonicNs() < end) {
+        const std::vector<uint8_t> h = readSome(c.fd, 4);
+        ASSERT_EQ(h.size(), 4u);
+        ASSERT_EQ(h[0], '$');
+        const std::vector<uint8_t> p = readSome(c.fd, (size_t{h[2]} << 8) | h[3]);
+        ASSERT_EQ(p.size(), (size_t{h[2]} << 8) | h[3]);
+        if (h[1] == 4) {
+            ASSERT_GE(p.size(), 14u);
+            const uint16_t seq = static_cast<uint16_t>((p[2] << 8) | p[3]);
+            if (first) {
+                // The first packet: the sequence number PLAY announced, a VPS (keyframe).
+                EXPECT_EQ(seq, std::stoul(info[1]));
+                EXPECT_EQ((p[12] >> 1) & 0x3f, 32);
+                first = false;
+            } else {
+                EXPECT_EQ(seq, expectSeq);
+            }
+            expectSeq = static_cast<uint16_t>(seq + 1);
+            EXPECT_EQ(be32(&p[8]), std::stoul(ssrc[1], nullptr, 16));
+            lastRtpTime = be32(&p[4]);
+            ++packets;
+            continue;
+        }
+        ASSERT_EQ(h[1], 5);
+        ASSERT_FALSE(first) << "a sender report before any packet";
+        ASSERT_GE(p.size(), 28u);
+        EXPECT_EQ(p[1], 200);
+        EXPECT_EQ(be32(&p[4]), std::stoul(ssrc[1], nullptr, 16));
+        // NTP time: now (the same machine's wall clock), within a few seconds.
+        const double ntp = be32(&p[8]) - 2208988800.0;
+        EXPECT_NEAR(ntp, static_cast<double>(time(nullptr)), 5.0);
+        // RTP time of that moment: just after the last frame's capture time.
+        const auto ahead = static_cast<int32_t>(be32(&p[16]) - lastRtpTime);
+        EXPECT_GE(ahead, 0);
+        EXPECT_LT(ahead, 45000);  // half a second
+        EXPECT_EQ(be32(&p[20]), packets);
+        return;
+    }
+    FAIL() << "no sender report within 20 s";
+}
+
+TEST(RtspServer, BadRequestsAreAnsweredAndClosedAndTheServerGoesOn) {
+    Server server({"--max-peers", "20"});
+    {
+        RawClient c(server.port);
+        c.send("GARBAGE\r\n\r\n");
+        EXPECT_EQ(statusOf(c.answer()), "RTSP/1.0 400 Bad Request");
+        EXPECT_TRUE(c.closedWithin(10));
+    }
+    {
+        // A head that never ends: closed at 8 KiB, not buffered on.
+        RawClient c(server.port);
+        c.send("OPTIONS * RTSP/1.0\r\nX-Big: " + std::string(20000, 'a'));
+        EXPECT_EQ(statusOf(c.answer()), "RTSP/1.0 400 Bad Request");
+        EXPECT_TRUE(c.closedWithin(10));
+    }
+    {
+        RawClient c(server.port);
+        EXPECT_EQ(statusOf(c.request("BREW", "*", 1)), "RTSP/1.0 501 Not Implemented");
+        EXPECT_EQ(statusOf(c.request("RECORD", server.url(), 2)),
+                  "RTSP/1.0 405 Method Not Allowed");
+        EXPECT_EQ(statusOf(c.request("DESCRIBE", server.url("/nothing"), 3)),
+                  "RTSP/1.0 404 Not Found");
+        EXPECT_EQ(statusOf(c.request("PLAY", server.url(), 4)),
+                  "RTSP/1.0 455 Method Not Valid in This State");
+        EXPECT_EQ(statusOf(c.request("SETUP", server.url() + "trackID=0", 5,
+                                     "Transport: RTP/AVP;multicast\r\n")),
+                  "RTSP/1.0 461 Unsupported Transport");
+        const std::string options = c.request("OPTIONS", "*", 6);
+        EXPECT_EQ(statusOf(options), "RTSP/1.0 200 OK");
+        EXPECT_NE(options.find("CSeq: 6\r\n"), std::string::npos);
+    }
+    {
+        // Many connections at once: those above --max-peers are closed and counted.
+        std::vector<std::unique_ptr<RawClient>> many;
+        for (int i = 0; i < 300; ++i) {
+            many.push_back(std::make_unique<RawClient>(server.port));
+        }
+        EXPECT_TRUE(waitFor([&] { return server.figure("rtsp_refused") >= 280; }, 30))
+            << server.figure("rtsp_refused");
+    }
+    EXPECT_TRUE(waitFor([&] { return server.figure("rtsp_bad_requests") == 2; }, 10));
+    // And a real client is served as before.
+    TempDir dir;
+    const ProcessResult r = runProcess(ffmpegPull(server.url(), "tcp", 20, dir.file("a.h265")), 60);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    expectDecodes(dir.file("a.h265"), 20);
+    server.process->signal(SIGINT);
+    EXPECT_EQ(server.process->wait(), 0) << server.process->err();
+}
+
+TEST(RtspServer, AClientThatDoesNotReadItsAnswersIsClosed) {
+    Server server({"--send-buffer", "4096"});
+    RawClient c(server.port, 4096);
+    std::string requests;
+    for (int i = 1; i <= 5000; ++i) {
+        requests += "OPTIONS * RTSP/1.0\r\nCSeq: " + std::to_string(i) + "\r\n\r\n";
+    }
+    c.send(requests);
+    EXPECT_TRUE(server.process->waitForStderr("does not read its answers", 30))
+        << server.process->err();
+    EXPECT_TRUE(c.closedWithin(20));
+    TempDir dir;
+    const ProcessResult r = runProcess(ffmpegPull(server.url(), "tcp", 10, dir.file("a.h265")), 60);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    expectDecodes(dir.file("a.h265"), 10);
+}
+
+TEST(RtspServer, ASilentClientIsClosedAfterTheTimeout) {
+    Server server({"--rtsp-timeout", "5"});
+    RawClient c(server.port);
+    EXPECT_EQ(statusOf(c.request("OPTIONS", "*", 1)), "RTSP/1.0 200 OK");
+    EXPECT_TRUE(c.closedWithin(20));
+    EXPECT_TRUE(waitFor([&] { return server.figure("rtsp_timeouts") == 1; }, 10));
+}
+
+TEST(RtspServer, BadOptionValuesAreUsageErrors) {
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"--rtsp", "0"},
+                                                 {"--rtsp", "host:"},
+                                                 {"--rtsp", "70000"},
+                                                 {"--rtsp", "8554", "--rtsp-path", "cam"},
+                                                 {"--rtsp", "8554", "--rtsp-path", "/a b"},
+                                                 {"--rtsp", "8554", "--rtsp-timeout", "1"}}) {
+        std::vector<std::string> argv = {binaryPath(), "--pattern", "--frames", "1"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const ProcessResult r = runProcess(argv, 30);
+        EXPECT_EQ(r.exitCode, 2) << args.back() << ": " << r.err;
+        EXPECT_EQ(r.err.rfind("h265direct: error: ", 0), 0u) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+    // A port in use is a network failure.
+    TestListener taken;
+    const ProcessResult r = runProcess(
+        {binaryPath(), "--pattern", "--rtsp", "127.0.0.1:" + std::to_string(taken.port)}, 30);
+    EXPECT_EQ(r.exitCode, 8) << r.err;
+    EXPECT_NE(r.err.find("h265direct: error: --rtsp: cannot listen on"), std::string::npos)
+        << r.err;
+}
+
+}  // namespace
