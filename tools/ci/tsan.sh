@@ -1,8 +1,9 @@
 #!/bin/bash
 # CI stage: a ThreadSanitizer build of the threaded parts -- the engine (capture, conversion
-# thread, encoder, sinks) and the network outputs (io_uring TCP client and server, peer
-# queues, the receiver) -- running their tests (labels engine and net). A data race makes
-# the program exit with status 66, so the test that ran it fails; a skip fails too.
+# thread, encoder, sinks) and the network outputs (io_uring TCP client and server, the RTSP
+# server, peer queues, the publishers, the receiver) -- running their tests (labels engine
+# and net). A data race makes the program exit with status 66, so the test that ran it
+# fails; a skip fails too.
 #
 #   TSAN_BUILD_DIR  build folder (default build-tsan)
 #   CTEST_JOBS      parallel tests (default 2)
@@ -16,9 +17,9 @@ source "$ROOT/tools/ci/lib.sh"
 echo "tsan: configuring $BUILD (-DH265D_SANITIZE=thread)"
 configure_build "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DH265D_SANITIZE=thread \
   -DH265D_BUILD_BENCH=OFF -DH265D_VM_TESTS=OFF
-echo "tsan: building test_engine, test_net, test_publish and the programs they run"
-cmake --build "$BUILD" -j"$(nproc)" --target test_engine test_net test_publish h265direct_cli \
-  h265direct-receiver >/dev/null
+echo "tsan: building test_engine, test_net, test_publish, test_rtsp and the programs they run"
+cmake --build "$BUILD" -j"$(nproc)" --target test_engine test_net test_publish test_rtsp \
+  h265direct_cli h265direct-receiver >/dev/null
 built=$(date +%s)
 echo "tsan: built in $((built - begin)) s"
 
