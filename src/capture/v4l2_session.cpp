@@ -6,6 +6,29 @@
 
 namespace h265direct {
 
+namespace {
+
+// A v4l2_buffer for one of the device's mmap buffers, with room for the plane descriptions
+// of the multi-planar API (`planeCount` of them; it points at its own array, so it stays put).
+struct MmapBuffer {
+    v4l2_buffer buffer{};
+    v4l2_plane planes[VIDEO_MAX_PLANES]{};
+
+    MmapBuffer(const V4l2Device& dev, uint32_t index, uint32_t planeCount) {
+        buffer.type = dev.bufferType();
+        buffer.memory = V4L2_MEMORY_MMAP;
+        buffer.index = index;
+        if (dev.multiplanar()) {
+            buffer.m.planes = planes;
+            buffer.length = planeCount;
+        }
+    }
+    MmapBuffer(const MmapBuffer&) = delete;
+    MmapBuffer& operator=(const MmapBuffer&) = delete;
+};
+
+}  // namespace
+
 void V4l2Session::adopt(V4l2Device dev) {
     close();
     dev_ = std::move(dev);
@@ -95,15 +118,8 @@ StepFailure V4l2Session::start(uint32_t count, uint32_t maxCount, int planes,
         return {"VIDIOC_REQBUFS", -ENOMEM};
     }
     for (uint32_t i = 0; i < req.count; ++i) {
-        v4l2_buffer b{};
-        v4l2_plane planeInfo[VIDEO_MAX_PLANES]{};
-        b.type = dev_.bufferType();
-        b.memory = V4L2_MEMORY_MMAP;
-        b.index = i;
-        if (dev_.multiplanar()) {
-            b.m.planes = planeInfo;
-            b.length = VIDEO_MAX_PLANES;
-        }
+        MmapBuffer query(dev_, i, VIDEO_MAX_PLANES);
+        v4l2_buffer& b = query.buffer;
         if (const int rc = dev_.ioctl(VIDIOC_QUERYBUF, &b); rc < 0) {
             return {"VIDIOC_QUERYBUF", rc};
         }
@@ -111,8 +127,8 @@ StepFailure V4l2Session::start(uint32_t count, uint32_t maxCount, int planes,
             return {"VIDIOC_QUERYBUF", -EINVAL};
         }
         for (int p = 0; p < planes_; ++p) {
-            const size_t length = dev_.multiplanar() ? planeInfo[p].length : b.length;
-            const uint32_t offset = dev_.multiplanar() ? planeInfo[p].m.mem_offset : b.m.offset;
+            const size_t length = dev_.multiplanar() ? query.planes[p].length : b.length;
+            const uint32_t offset = dev_.multiplanar() ? query.planes[p].m.mem_offset : b.m.offset;
             void* start = dev_.map(length, offset);
             if (start == nullptr) {
                 return {"mmap", -errno};
@@ -170,16 +186,8 @@ void V4l2Session::stop() {
 }
 
 int V4l2Session::queue(uint32_t index) {
-    v4l2_buffer b{};
-    v4l2_plane planeInfo[VIDEO_MAX_PLANES]{};
-    b.type = dev_.bufferType();
-    b.memory = V4L2_MEMORY_MMAP;
-    b.index = index;
-    if (dev_.multiplanar()) {
-        b.m.planes = planeInfo;
-        b.length = static_cast<uint32_t>(planes_);
-    }
-    const int rc = dev_.ioctl(VIDIOC_QBUF, &b);
+    MmapBuffer b(dev_, index, static_cast<uint32_t>(planes_));
+    const int rc = dev_.ioctl(VIDIOC_QBUF, &b.buffer);
     if (rc == 0) {
         buffers_[index].queued = true;
     }
@@ -187,14 +195,8 @@ int V4l2Session::queue(uint32_t index) {
 }
 
 int V4l2Session::dequeue(DequeuedBuffer& out) {
-    v4l2_buffer b{};
-    v4l2_plane planeInfo[VIDEO_MAX_PLANES]{};
-    b.type = dev_.bufferType();
-    b.memory = V4L2_MEMORY_MMAP;
-    if (dev_.multiplanar()) {
-        b.m.planes = planeInfo;
-        b.length = static_cast<uint32_t>(planes_);
-    }
+    MmapBuffer dequeued(dev_, 0, static_cast<uint32_t>(planes_));
+    v4l2_buffer& b = dequeued.buffer;
     if (const int rc = dev_.ioctl(VIDIOC_DQBUF, &b); rc < 0) {
         return rc;
     }
@@ -206,8 +208,8 @@ int V4l2Session::dequeue(DequeuedBuffer& out) {
     if (dev_.multiplanar()) {
         out.planes = planes_;
         for (int p = 0; p < planes_; ++p) {
-            out.bytesUsed[static_cast<size_t>(p)] = planeInfo[p].bytesused;
-            out.dataOffset[static_cast<size_t>(p)] = planeInfo[p].data_offset;
+            out.bytesUsed[static_cast<size_t>(p)] = dequeued.planes[p].bytesused;
+            out.dataOffset[static_cast<size_t>(p)] = dequeued.planes[p].data_offset;
         }
     } else {
         out.bytesUsed[0] = b.bytesused;
