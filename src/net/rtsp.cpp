@@ -1,3 +1,8 @@
+// The RTSP server's protocol side without I/O (rtsp.hpp): the request reader, the Transport
+// header, the SDP, and each request's answer. One file (about 510 lines): all of it is the one
+// RFC's text rules, each part small and used only by the session's answers; the I/O is
+// rtsp_server.cpp.
+
 #include "net/rtsp.hpp"
 
 #include <algorithm>
