@@ -24,13 +24,6 @@ std::string cString(const uint8_t* text, size_t size) {
     return std::string(reinterpret_cast<const char*>(text), n);
 }
 
-std::string lower(std::string s) {
-    for (char& c : s) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return s;
-}
-
 const char* typeName(uint32_t type) {
     switch (type) {
         case V4L2_CTRL_TYPE_INTEGER:
@@ -261,19 +254,22 @@ Result<int64_t> resolveControlValue(const V4l2Control& c, const std::string& tex
         return int64_t{1};  // pressing a button takes no value
     }
     if (c.type == V4L2_CTRL_TYPE_BOOLEAN) {
-        const std::string t = lower(text);
-        if (t == "1" || t == "true" || t == "on" || t == "yes") {
-            return int64_t{1};
+        for (const char* word : {"1", "true", "on", "yes"}) {
+            if (equalsNoCase(text, word)) {
+                return int64_t{1};
+            }
         }
-        if (t == "0" || t == "false" || t == "off" || t == "no") {
-            return int64_t{0};
+        for (const char* word : {"0", "false", "off", "no"}) {
+            if (equalsNoCase(text, word)) {
+                return int64_t{0};
+            }
         }
         return Error{kExitUsage, "a boolean takes 0/1, true/false, on/off or yes/no"};
     }
     if (hasMenu(c.type)) {
         int64_t index = 0;
         for (const auto& [i, entry] : c.menu) {
-            if (lower(entry) == lower(text)) {
+            if (equalsNoCase(entry, text)) {
                 return int64_t{i};
             }
         }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <string>
 #include <string_view>
 
@@ -13,6 +15,35 @@ inline void appendItem(std::string& list, std::string_view separator, std::strin
         list += separator;
     }
     list += item;
+}
+
+// ASCII lower case (URL schemes, protocol words); other bytes are left as they are.
+inline std::string lowerAscii(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+}
+
+// Equal but for ASCII case: how header names, transport words and menu entries compare.
+inline bool equalsNoCase(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+// Without the spaces, tabs and carriage returns at either end.
+inline std::string_view trimSpace(std::string_view s) {
+    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    while (!s.empty() && blank(s.front())) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && blank(s.back())) {
+        s.remove_suffix(1);
+    }
+    return s;
 }
 
 }  // namespace h265direct

@@ -10,29 +10,14 @@
 #include <charconv>
 #include <cstdio>
 
+#include "core/text.hpp"
+
 namespace h265direct::net {
 
 namespace {
 
 constexpr size_t kMaxHeaders = 64;
 constexpr const char* kPublic = "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER";
-
-bool equalsNoCase(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 bool isTokenChar(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.';
@@ -186,7 +171,7 @@ RtspReader::Next RtspReader::next(RtspRequest& out) {
             if (!std::all_of(name.begin(), name.end(), isTokenChar)) {
                 return fail("malformed header line");
             }
-            const std::string_view value = trim(line.substr(colon + 1));
+            const std::string_view value = trimSpace(line.substr(colon + 1));
             if (std::any_of(value.begin(), value.end(), [](char c) {
                     return static_cast<unsigned char>(c) < 0x20 && c != '\t';
                 })) {
@@ -264,7 +249,7 @@ std::string base64(std::span<const uint8_t> bytes) {
 RtspTransport parseRtspTransport(std::string_view header, bool udpAllowed) {
     while (!header.empty()) {
         const size_t comma = header.find(',');
-        const std::string_view spec = trim(header.substr(0, comma));
+        const std::string_view spec = trimSpace(header.substr(0, comma));
         header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
         RtspTransport t;
         bool ok = true;
@@ -276,7 +261,7 @@ RtspTransport parseRtspTransport(std::string_view header, bool udpAllowed) {
             if (semi == std::string_view::npos) {
                 semi = spec.size();
             }
-            const std::string_view part = trim(spec.substr(pos, semi - pos));
+            const std::string_view part = trimSpace(spec.substr(pos, semi - pos));
             pos = semi + 1;
             if (firstPart) {
                 firstPart = false;

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -22,6 +21,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/percentile.hpp"
+#include "core/text.hpp"
 #include "h265direct/annexb.hpp"
 #include "h265direct/stats.hpp"
 #include "net/peer_queue.hpp"
@@ -36,14 +36,6 @@ constexpr int64_t kMs = 1'000'000;
 constexpr int kRtspDefaultPort = 554;
 // RTP and MPEG-TS both count presentation times at 90 kHz.
 constexpr int kClockRate = 90000;
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
 
 // Finds `key` in a URL query ("a=1&b=2"): true, with its value, when it is there.
 bool queryValue(std::string_view query, std::string_view key, std::string& value) {
@@ -77,7 +69,7 @@ Result<PublishUrl> parsePublishUrl(std::string_view text) {
         return bad("'" + std::string(text) +
                    "' is not a URL (rtsp://HOST[:PORT]/PATH or srt://HOST:PORT[?streamid=...])");
     }
-    const std::string scheme = lower(text.substr(0, sep));
+    const std::string scheme = lowerAscii(text.substr(0, sep));
     PublishUrl u;
     if (scheme == "rtsp") {
         u.kind = PublishUrl::Kind::Rtsp;
