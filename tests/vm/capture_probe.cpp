@@ -146,19 +146,24 @@ int main(int argc, char** argv) {
                             1, rowBytes, out);
             }
         }
-        std::printf("frame %ld seq %" PRIu64 " age_us %" PRId64 " discontinuity %d\n", got,
-                    v.sequence, ageUs, v.discontinuity ? 1 : 0);
+        // What the camera left out since the frame before this one: the frames it skipped
+        // for a newer one, and those the driver dropped.
+        StatsReport r;
+        cam->collectStats(r);
+        const int64_t skippedNow = statValue(r, "skipped");
+        const int64_t dropsNow = statValue(r, "driver_drops");
+        skipped += skippedNow;
+        drops += dropsNow;
+        reconnects += statValue(r, "reconnects");
+        std::printf("frame %ld seq %" PRIu64 " age_us %" PRId64 " discontinuity %d skipped %" PRId64
+                    " driver_drops %" PRId64 "\n",
+                    got, v.sequence, ageUs, v.discontinuity ? 1 : 0, skippedNow, dropsNow);
         std::fflush(stdout);
         ++got;
         if (holdMs > 0) {
             sleepMs(holdMs);
         }
         lease.release();
-        StatsReport r;
-        cam->collectStats(r);
-        skipped += statValue(r, "skipped");
-        drops += statValue(r, "driver_drops");
-        reconnects += statValue(r, "reconnects");
     }
     std::fclose(out);
     std::printf("summary frames %ld skipped %" PRId64 " driver_drops %" PRId64
