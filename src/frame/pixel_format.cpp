@@ -65,6 +65,8 @@ const std::vector<PixelFormatInfo>& table() {
          Q, 3, 1, 0, 1, 1, false, kYuyv, {AV_PIX_FMT_YUV422P, false, false}, 24, 1},
         {V4L2_PIX_FMT_YUV422M, "YM16", "422P with each plane in a buffer of its own (YUV422M)",
          "YUV422M", Q, 3, 1, 0, 1, 1, false, kYuyv, {AV_PIX_FMT_YUV422P, false, false}, 24, 3},
+        {V4L2_PIX_FMT_YVU422M, "YM61", "YM16 with V before U (YVU422M)",
+         "YVU422M", Q, 3, 1, 0, 1, 1, true, kYuyv, {AV_PIX_FMT_YUV422P, true, false}, 25, 3},
         {V4L2_PIX_FMT_RGB24, "RGB3", "RGB 24-bit, bytes R G B (RGB24)", "RGB24 RGB",
          R, 1, 0, 0, 3, 0, false, kYuyv, {AV_PIX_FMT_RGB24, false, true}, 30, 1},
         {V4L2_PIX_FMT_BGR24, "BGR3", "RGB 24-bit, bytes B G R (BGR24)", "BGR24 BGR",

@@ -176,7 +176,7 @@ TEST(V4l2Negotiation, MultiplanarVividFormats) {
     EXPECT_EQ(fourccToString(r->fourcc), "YU12");
     EXPECT_EQ(r->cost, 0);
     for (uint32_t fourcc : {V4L2_PIX_FMT_NV12M, V4L2_PIX_FMT_NV21M, V4L2_PIX_FMT_YUV420M,
-                            V4L2_PIX_FMT_YVU420M, V4L2_PIX_FMT_YUV422M}) {
+                            V4L2_PIX_FMT_YVU420M, V4L2_PIX_FMT_YUV422M, V4L2_PIX_FMT_YVU422M}) {
         const auto f = negotiateFormat(formats, request(320, 180, 15, fourcc), inTable);
         ASSERT_TRUE(f.ok()) << f.error().message;
         EXPECT_EQ(f->fourcc, fourcc);

@@ -160,6 +160,11 @@ std::vector<uint8_t> pack(uint32_t fourcc, const std::vector<Rgb>& rgb, const Yu
             append(u422);
             append(v422);
             break;
+        case V4L2_PIX_FMT_YVU422M:
+            append(yuv.y);
+            append(v422);
+            append(u422);
+            break;
         case V4L2_PIX_FMT_RGB24:
             packedRgb("rgb");
             break;
@@ -225,6 +230,8 @@ FfmpegInput ffmpegInput(uint32_t fourcc) {
         case V4L2_PIX_FMT_YUV422P:
         case V4L2_PIX_FMT_YUV422M:
             return {"yuv422p", nullptr};
+        case V4L2_PIX_FMT_YVU422M:
+            return {"yuv422p", "shuffleplanes=0:2:1"};
         case V4L2_PIX_FMT_RGB24:
             return {"rgb24", nullptr};
         case V4L2_PIX_FMT_BGR24:

@@ -144,7 +144,18 @@ TEST_P(VmMultiplanarRaw, FramesEqualTheDriversOwn) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, VmMultiplanarRaw,
-                         ::testing::Values("YUYV", "NV12", "NM12", "YM12", "YM16"));
+                         ::testing::Values("YUYV", "NV12", "NM12", "YM12", "YM16", "YM61"));
+
+// YUYV and NV12 in one buffer each, through the multi-planar API, encoded and decoded.
+class VmMultiplanarEncoded : public Vm, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(VmMultiplanarEncoded, DecodesWithTheFormatAskedFor) {
+    const std::string f = GetParam();
+    expectCaptured("mp_fmt_" + f, f, 6);
+    EXPECT_CONTAINS(text("mp_fmt_" + f + ".err"), "/dev/video1 (vivid): " + f + " 320x180");
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, VmMultiplanarEncoded, ::testing::Values("YUYV", "NV12"));
 
 TEST_F(Vm, MultiplanarFormatEncodedThroughAByPathName) {
     expectCaptured("mp_fmt_YM12", "YM12", 6);
