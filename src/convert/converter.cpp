@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <utility>
 
 #include "convert/yuv_convert.hpp"
 #include "core/error.hpp"
@@ -16,8 +17,8 @@ namespace h265direct {
 
 namespace {
 
-// libswscale (RGB sources only): same size in and out, so the filter only decides how
-// chroma is subsampled.
+// libswscale (RGB and planar 4:4:4 sources): same size in and out, so the filter only
+// decides how chroma is subsampled.
 // SWS_POINT measured 35-40% faster than SWS_FAST_BILINEAR (720p RGB24: 1.02 vs 1.58 ms;
 // BM_SwsFlags in bench/convert_bench.cpp) while staying within 2 levels of an exact 2x2
 // chroma average on test pictures (fast bilinear: 1) - far below what the encoder changes
@@ -29,6 +30,9 @@ constexpr int kSwsFlags = SWS_POINT;
 // and everything else) takes the top-left pixel's. SWS_ACCURATE_RND rules that routine out, so
 // BGR24 goes through the same path as every other RGB format and converts alike everywhere.
 int swsFlagsFor(AVPixelFormat format) {
+    if (format == AV_PIX_FMT_YUV444P) {
+        return SWS_AREA;
+    }
     return format == AV_PIX_FMT_BGR24 ? kSwsFlags | SWS_ACCURATE_RND : kSwsFlags;
 }
 
@@ -96,7 +100,7 @@ Converter::Converter(const FrameFormat& in) : impl_(std::make_unique<Impl>()) {
     // x265 copies its input picture line by line with any stride, so planar 4:2:0 from the
     // source (I420, or YV12 with its chroma planes swapped) is handed over as it is.
     passThrough_ = info->layout == Layout::kPlanar && info->yChromaShift == 1;
-    if (info->layout != Layout::kRgb) {
+    if (info->layout != Layout::kRgb && info->xChromaShift != 0) {
         return;  // our own loops
     }
     m.lib = &swscaleLib(("converting " + name).c_str());
@@ -167,6 +171,13 @@ Status Converter::convert(const FrameView& src, const I420Planes& dst) {
             semiPlanar420ToI420(planes[0], strides[0], planes[1], strides[1], f.crFirst, w, h, dst);
             return Status::Ok;
         case Layout::kPlanar: {
+            if (f.xChromaShift == 0) {  // 4:4:4: libswscale, Cb before Cr
+                if (f.crFirst) {
+                    std::swap(planes[1], planes[2]);
+                    std::swap(strides[1], strides[2]);
+                }
+                break;
+            }
             const int cb = f.crFirst ? 2 : 1;
             const int cr = f.crFirst ? 1 : 2;
             planarToI420(planes[0], strides[0], planes[cb], strides[cb], planes[cr], strides[cr],

@@ -16,7 +16,8 @@ constexpr int kMaxDimension = 16384;
 // One row per format. The order is the order --help shows: packed YUV first (what cameras
 // give), then planar YUV, RGB, grey. Costs: I420 itself needs no work; semi-planar 4:2:0
 // only de-interleaves chroma; YV12 swaps planes; packed 4:2:2 unpacks and halves chroma
-// vertically; RGB needs a colour-space matrix per pixel; grey loses the colour the camera
+// vertically; 4:4:4 halves chroma both ways (libswscale); RGB needs a colour-space matrix per
+// pixel; grey loses the colour the camera
 // may have. Bare RGB aliases (XRGB, BGRX...) follow FFmpeg and GStreamer (byte order in
 // memory); the "32" suffixed ones follow the V4L2 macros, whose names do not always match
 // the byte order.
@@ -67,6 +68,10 @@ const std::vector<PixelFormatInfo>& table() {
          "YUV422M", Q, 3, 1, 0, 1, 1, false, kYuyv, {AV_PIX_FMT_YUV422P, false, false}, 24, 3},
         {V4L2_PIX_FMT_YVU422M, "YM61", "YM16 with V before U (YVU422M)",
          "YVU422M", Q, 3, 1, 0, 1, 1, true, kYuyv, {AV_PIX_FMT_YUV422P, true, false}, 25, 3},
+        {V4L2_PIX_FMT_YUV444M, "YM24", "YUV 4:4:4 planar, each plane in a buffer of its own (YUV444M)",
+         "YUV444M", Q, 3, 0, 0, 1, 1, false, kYuyv, {AV_PIX_FMT_YUV444P, false, false}, 26, 3},
+        {V4L2_PIX_FMT_YVU444M, "YM42", "YM24 with V before U (YVU444M)",
+         "YVU444M", Q, 3, 0, 0, 1, 1, true, kYuyv, {AV_PIX_FMT_YUV444P, true, false}, 27, 3},
         {V4L2_PIX_FMT_RGB24, "RGB3", "RGB 24-bit, bytes R G B (RGB24)", "RGB24 RGB",
          R, 1, 0, 0, 3, 0, false, kYuyv, {AV_PIX_FMT_RGB24, false, true}, 30, 1},
         {V4L2_PIX_FMT_BGR24, "BGR3", "RGB 24-bit, bytes B G R (BGR24)", "BGR24 BGR",

@@ -165,6 +165,16 @@ std::vector<uint8_t> pack(uint32_t fourcc, const std::vector<Rgb>& rgb, const Yu
             append(v422);
             append(u422);
             break;
+        case V4L2_PIX_FMT_YUV444M:
+            append(yuv.y);
+            append(yuv.u);
+            append(yuv.v);
+            break;
+        case V4L2_PIX_FMT_YVU444M:
+            append(yuv.y);
+            append(yuv.v);
+            append(yuv.u);
+            break;
         case V4L2_PIX_FMT_RGB24:
             packedRgb("rgb");
             break;
@@ -200,10 +210,13 @@ std::vector<uint8_t> pack(uint32_t fourcc, const std::vector<Rgb>& rgb, const Yu
     return out;
 }
 
-// FFmpeg's name for the same bytes, and a filter when FFmpeg has no such layout.
+// FFmpeg's name for the same bytes, a filter when FFmpeg has no such layout, and the
+// scaler's flags where ours differ from FFmpeg's bicubic default (4:4:4: an area average,
+// where bicubic rings by up to 19 levels at the bars' edges on both chroma axes).
 struct FfmpegInput {
     const char* pixFmt;
     const char* filter;
+    const char* swsFlags = nullptr;
 };
 FfmpegInput ffmpegInput(uint32_t fourcc) {
     switch (fourcc) {
@@ -232,6 +245,10 @@ FfmpegInput ffmpegInput(uint32_t fourcc) {
             return {"yuv422p", nullptr};
         case V4L2_PIX_FMT_YVU422M:
             return {"yuv422p", "shuffleplanes=0:2:1"};
+        case V4L2_PIX_FMT_YUV444M:
+            return {"yuv444p", nullptr, "area"};
+        case V4L2_PIX_FMT_YVU444M:
+            return {"yuv444p", "shuffleplanes=0:2:1", "area"};
         case V4L2_PIX_FMT_RGB24:
             return {"rgb24", nullptr};
         case V4L2_PIX_FMT_BGR24:
@@ -256,8 +273,7 @@ FfmpegInput ffmpegInput(uint32_t fourcc) {
 }
 
 std::vector<uint8_t> ffmpegToI420(const TempDir& dir, const std::string& name,
-                                  const std::vector<uint8_t>& input, const char* pixFmt,
-                                  const char* filter) {
+                                  const std::vector<uint8_t>& input, const FfmpegInput& ff) {
     const std::string in = dir.file(name + ".raw");
     const std::string out = dir.file(name + ".i420");
     writeFile(in, input.data(), input.size());
@@ -269,13 +285,16 @@ std::vector<uint8_t> ffmpegToI420(const TempDir& dir, const std::string& name,
                                      "-f",
                                      "rawvideo",
                                      "-pix_fmt",
-                                     pixFmt,
+                                     ff.pixFmt,
                                      "-s",
                                      std::to_string(kW) + "x" + std::to_string(kH),
                                      "-i",
                                      in};
-    if (filter != nullptr) {
-        argv.insert(argv.end(), {"-vf", filter});
+    if (ff.filter != nullptr) {
+        argv.insert(argv.end(), {"-vf", ff.filter});
+    }
+    if (ff.swsFlags != nullptr) {
+        argv.insert(argv.end(), {"-sws_flags", ff.swsFlags});
     }
     argv.insert(argv.end(), {"-f", "rawvideo", "-pix_fmt", "yuv420p", out});
     const auto r = runProcess(argv, 60);
@@ -381,7 +400,7 @@ TEST_P(ConverterFormats, MatchesFfmpegAndTheIntendedPicture) {
     TempDir dir;
     const FfmpegInput ff = ffmpegInput(fourcc);
     ASSERT_NE(ff.pixFmt, nullptr);
-    const auto ffmpeg = ffmpegToI420(dir, name, src, ff.pixFmt, ff.filter);
+    const auto ffmpeg = ffmpegToI420(dir, name, src, ff);
 
     const PixelFormatInfo* info = findPixelFormat(fourcc);
     const bool exact = info->yChromaShift == 1;  // 4:2:0 sources: only repacked

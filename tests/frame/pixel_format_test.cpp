@@ -120,6 +120,8 @@ TEST(PixelFormat, PackedLayoutOfEachFormat) {
         {V4L2_PIX_FMT_YVU420M, 3, {640, 320, 320}, {0, luma, luma * 5 / 4}, luma * 3 / 2},
         {V4L2_PIX_FMT_YUV422M, 3, {640, 320, 320}, {0, luma, luma * 3 / 2}, luma * 2},
         {V4L2_PIX_FMT_YVU422M, 3, {640, 320, 320}, {0, luma, luma * 3 / 2}, luma * 2},
+        {V4L2_PIX_FMT_YUV444M, 3, {640, 640, 640}, {0, luma, luma * 2}, luma * 3},
+        {V4L2_PIX_FMT_YVU444M, 3, {640, 640, 640}, {0, luma, luma * 2}, luma * 3},
         {V4L2_PIX_FMT_RGB24, 1, {1920, 0, 0}, {0, 0, 0}, luma * 3},
         {V4L2_PIX_FMT_BGR24, 1, {1920, 0, 0}, {0, 0, 0}, luma * 3},
         {V4L2_PIX_FMT_XBGR32, 1, {2560, 0, 0}, {0, 0, 0}, luma * 4},

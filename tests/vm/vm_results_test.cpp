@@ -117,7 +117,11 @@ TEST_F(Vm, ListFormatsOfAMultiplanarDevice) {
         out, std::regex(R"(YM12\s+Planar YUV 4:2:0 \(N-C\)\s+native — used by h265direct as is)")))
         << out;
     EXPECT_TRUE(std::regex_search(
-        out, std::regex(R"(YM24\s+Planar YUV 4:4:4 \(N-C\)\s+native — not supported)")))
+        out,
+        std::regex(R"(YM24\s+Planar YUV 4:4:4 \(N-C\)\s+native — used by h265direct \(converted)")))
+        << out;
+    EXPECT_TRUE(
+        std::regex_search(out, std::regex(R"(NM16\s+Y/UV 4:2:2 \(N-C\)\s+native — not supported)")))
         << out;
     // The driver's own list: no formats emulated by libv4l2 on such a device.
     EXPECT_FALSE(contains(out, "emulated")) << out;
@@ -144,9 +148,11 @@ TEST_P(VmMultiplanarRaw, FramesEqualTheDriversOwn) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, VmMultiplanarRaw,
-                         ::testing::Values("YUYV", "NV12", "NM12", "YM12", "YM16", "YM61"));
+                         ::testing::Values("YUYV", "NV12", "NM12", "YM12", "YM16", "YM61", "YM24",
+                                           "YM42"));
 
-// YUYV and NV12 in one buffer each, through the multi-planar API, encoded and decoded.
+// YUYV and NV12 in one buffer each through the multi-planar API, and YM24 (4:4:4 through
+// libswscale), encoded and decoded.
 class VmMultiplanarEncoded : public Vm, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(VmMultiplanarEncoded, DecodesWithTheFormatAskedFor) {
@@ -155,7 +161,7 @@ TEST_P(VmMultiplanarEncoded, DecodesWithTheFormatAskedFor) {
     EXPECT_CONTAINS(text("mp_fmt_" + f + ".err"), "/dev/video1 (vivid): " + f + " 320x180");
 }
 
-INSTANTIATE_TEST_SUITE_P(Formats, VmMultiplanarEncoded, ::testing::Values("YUYV", "NV12"));
+INSTANTIATE_TEST_SUITE_P(Formats, VmMultiplanarEncoded, ::testing::Values("YUYV", "NV12", "YM24"));
 
 TEST_F(Vm, MultiplanarFormatEncodedThroughAByPathName) {
     expectCaptured("mp_fmt_YM12", "YM12", 6);
