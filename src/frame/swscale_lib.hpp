@@ -6,9 +6,9 @@ extern "C" {
 
 namespace h265direct {
 
-// libswscale's entry points, loaded with dlopen the first time a picture needs it (RGB
-// sources and RGB test patterns). Y'CbCr formats are converted by our own loops
-// (yuv_convert.hpp), so a YUV camera never maps libswscale and the ~20 libraries
+// libswscale's entry points, loaded with dlopen the first time a picture needs it (RGB and
+// planar 4:4:4 sources, RGB test patterns). 4:2:0 and 4:2:2 are converted by our own loops
+// (yuv_convert.hpp), so such a camera never maps libswscale and the ~20 libraries
 // libavutil depends on (X11, VA-API, VDPAU, OpenCL...): 2-2.5 MB less resident memory
 // and a shorter start-up, measured in docs/benchmarks.md.
 struct SwscaleLib {
