@@ -174,5 +174,38 @@ run not_video "$BIN" -d /dev/null $SMALL --frames 4 -o $OUT/not_video.h265
 run missing "$BIN" -d /dev/video9 $SMALL --frames 4 -o $OUT/missing.h265
 run directory "$BIN" -d /dev $SMALL --frames 4 -o $OUT/directory.h265
 
+# An MJPEG camera: v4l2loopback (built for this kernel by vm.sh) fed MJPEG frames by ffmpeg,
+# copied from a file made on the host (mjpeg_source.mkv: 320x240 JPEGs at 15 fps, looped), as
+# a USB webcam sends them. The device only offers MJPG; libv4l2 decodes it into the formats it
+# emulates. The rate is the device's (v4l2loopback's sysfs "format" attribute, as
+# v4l2loopback-ctl sets it); ffmpeg -re writes at the file's rate. exclusive_caps: a capture
+# device only once a writer is there, as h265direct expects of a camera.
+LB=/dev/video4
+tm=$(now)
+insmod /modules/extra/v4l2loopback.ko video_nr=4 card_label="MJPEG loopback" exclusive_caps=1 \
+    2> /share/mjpeg_insmod.err
+echo "insmod status $?" > /share/mjpeg_insmod.txt
+echo @15 > /sys/class/video4linux/video4/format
+chroot /host /usr/bin/ffmpeg -nostdin -loglevel error -re -stream_loop -1 \
+    -i $OUT/mjpeg_source.mkv -c:v copy -f v4l2 $LB 2> /share/mjpeg_feed.err &
+feeder=$!
+i=0
+until grep -q MJPG /sys/class/video4linux/video4/format 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -ge 600 ] && break
+    sleep 0.1
+done
+cat /sys/class/video4linux/video4/format > /share/mjpeg_device_format.txt 2>&1
+log "mjpeg: loopback fed after $(echo "$(now) - $tm" | awk '{print $1 - $3}') s"
+run mjpeg_list_formats "$BIN" -d $LB -s 320x240 -r 15 --list-formats
+# The camera source's own frames (libv4l2's decoding, no encoder), with their sequence
+# numbers and capture times, for the rate; then h265direct end to end.
+run mjpeg_probe "$PROBE" $LB auto 320x240 15 45 $OUT/mjpeg_probe.yuv
+run mjpeg "$BIN" -d $LB -s 320x240 -r 15 --frames 8 -b 3000 --stats-json -o $OUT/mjpeg.h265
+kill $feeder
+wait $feeder
+echo "feeder status $?" > /share/mjpeg_feeder.txt
+log "mjpeg: all after $(echo "$(now) - $tm" | awk '{print $1 - $3}') s"
+
 log "done at $(now) s"
 exit 0
