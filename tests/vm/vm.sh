@@ -181,6 +181,10 @@ build_v4l2loopback() {
     local kver lbver key dir tmp hdr src t0
     kver=$(cat "$CACHE/kernel/version")
     lbver=$(package_version v4l2loopback-dkms)
+    if [ -z "$lbver" ]; then
+        as_root apt-get update -qq >&2
+        lbver=$(package_version v4l2loopback-dkms)
+    fi
     [ -n "$lbver" ] || die "no v4l2loopback-dkms package known to apt"
     key="$kver $lbver"
     dir=$CACHE/v4l2loopback

@@ -366,7 +366,7 @@ TEST_F(Vm, SlowConsumerGetsTheNewestFrame) {
     EXPECT_GE(std::stoi(m[1]), 5 * 9) << out;
 }
 
-// The MJPEG camera: v4l2loopback fed by ffmpeg with the JPEGs of mjpeg_source.mkv (320x240,
+// The MJPEG camera: v4l2loopback fed by ffmpeg with the JPEGs of mjpeg_source.mjpeg (320x240,
 // 4:2:0, 30 frames at 15 fps, looped), decoded by libv4l2.
 constexpr int kMjpegW = 320;
 constexpr int kMjpegH = 240;
@@ -382,10 +382,10 @@ constexpr double kMjpegEncodedPsnrMin = 50.0;
 // The source's pictures as FFmpeg decodes the JPEGs (their own full-range samples, 4:2:0).
 std::vector<uint8_t> mjpegSource() {
     TempDir dir;
-    const auto r = runProcess({"ffmpeg", "-v", "error", "-i", path("mjpeg_source.mkv"), "-f",
+    const auto r = runProcess({"ffmpeg", "-v", "error", "-i", path("mjpeg_source.mjpeg"), "-f",
                                "rawvideo", dir.file("source.yuv")});
     if (r.exitCode != 0) {
-        ADD_FAILURE() << "ffmpeg cannot decode mjpeg_source.mkv: " << r.err;
+        ADD_FAILURE() << "ffmpeg cannot decode mjpeg_source.mjpeg: " << r.err;
         return {};
     }
     return readFile(dir.file("source.yuv"));
