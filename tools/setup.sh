@@ -38,8 +38,9 @@ CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=Release -DH265D_PYTHON=ON)  # a missing pybind11 
 FOREIGN_ARCH=
 if [ "$ARCH" = amd64 ]; then
   PACKAGES+=(
-    # the real V4L2 driver (vivid) in an x86 VM
-    qemu-system-x86 busybox-static cpio kmod bc
+    # the real V4L2 driver (vivid) in an x86 VM; libelf1 for the kernel's build tools, which
+    # build v4l2loopback (the VM's MJPEG camera) against the VM kernel's headers
+    qemu-system-x86 busybox-static cpio kmod bc libelf1
     # aarch64: cross-build (tools/cross-arm64.sh), its unit tests under user-mode qemu, and
     # the system emulator. The :arm64 libraries must be the same versions as the amd64 ones,
     # so they are installed in the same apt-get run, after an update.

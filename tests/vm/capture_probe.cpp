@@ -2,7 +2,8 @@
 // code the program uses) and writes them tightly packed, so that the host can compare them
 // byte for byte with what v4l2-ctl captured from the same driver. Also exercises the
 // newest-frame policy (--hold-ms: keep each frame that long, like a slow encoder) and
-// device loss. Prints one line per frame and a summary line.
+// device loss. Prints one line per frame (with its sequence number and capture time, for
+// rates) and a summary line.
 //
 //   capture_probe DEVICE FOURCC WxH FPS FRAMES OUT [--hold-ms N] [--buffers N]
 //                 [--exit-on-device-loss] [--timeout-ms N] [--max-tries N]
@@ -155,9 +156,10 @@ int main(int argc, char** argv) {
         skipped += skippedNow;
         drops += dropsNow;
         reconnects += statValue(r, "reconnects");
-        std::printf("frame %ld seq %" PRIu64 " age_us %" PRId64 " discontinuity %d skipped %" PRId64
-                    " driver_drops %" PRId64 "\n",
-                    got, v.sequence, ageUs, v.discontinuity ? 1 : 0, skippedNow, dropsNow);
+        std::printf(
+            "frame %ld seq %" PRIu64 " age_us %" PRId64 " discontinuity %d capture_ns %" PRId64
+            " skipped %" PRId64 " driver_drops %" PRId64 "\n",
+            got, v.sequence, ageUs, v.discontinuity ? 1 : 0, v.captureNs, skippedNow, dropsNow);
         std::fflush(stdout);
         ++got;
         if (holdMs > 0) {

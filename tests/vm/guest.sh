@@ -1,4 +1,5 @@
-# The VM suite's scenarios, run inside the guest (busybox sh) against vivid's /dev/video0.
+# The VM suite's scenarios, run inside the guest (busybox sh) against vivid's /dev/video0 and
+# /dev/video1 and an MJPEG camera (v4l2loopback, /dev/video4, fed /share/mjpeg_source.mjpeg).
 # Host-built programs run from the read-only host root with chroot; results go to /share,
 # one set of files per scenario: NAME.out, NAME.err, NAME.rc (+ the streams it wrote).
 # The host side (vm_results_test.cpp) decodes and checks them; this script only runs things.
@@ -48,6 +49,15 @@ case $BIN in /tmp/*) echo "h265direct must be built outside /tmp" > /share/setup
 chroot /host "$BIN" --version > /share/version.txt 2>&1
 uname -r > /share/kernel.txt
 log "start at $(now) s"
+
+# The MJPEG camera's feeder (used at the end) starts now: loading ffmpeg's 200-odd libraries
+# from the 9p root takes half a minute under emulation, which it spends here beside the
+# first scenarios. Until its FIFO is written it waits, without opening the camera. It is
+# not a child of this shell, so that the scenarios' `wait`s do not wait for it.
+mkfifo /host/tmp/mjpeg.fifo
+(chroot /host /usr/bin/ffmpeg -nostdin -loglevel error -re -f mjpeg -framerate 15 \
+    -i /tmp/mjpeg.fifo -c:v copy -f v4l2 /dev/video4 2> /share/mjpeg_feed.err &
+ echo $! > /tmp/mjpeg_feeder.pid)
 
 # --list-formats on the real driver.
 run list_formats "$BIN" -d $DEV --list-formats
@@ -177,6 +187,38 @@ wait
 run not_video "$BIN" -d /dev/null $SMALL --frames 4 -o $OUT/not_video.h265
 run missing "$BIN" -d /dev/video9 $SMALL --frames 4 -o $OUT/missing.h265
 run directory "$BIN" -d /dev $SMALL --frames 4 -o $OUT/directory.h265
+
+# An MJPEG camera: v4l2loopback (built for this kernel by vm.sh) fed MJPEG frames by ffmpeg
+# (started above), copied from a file made on the host (mjpeg_source.mjpeg: 320x240 JPEGs,
+# sent round and round at 15 fps), as a USB webcam sends them. The device only offers MJPG;
+# libv4l2 decodes it into the formats it emulates. The rate is the device's (v4l2loopback's
+# sysfs "format" attribute, as v4l2loopback-ctl sets it); ffmpeg -re writes at 15 fps.
+# exclusive_caps: a capture device only once a writer is there, as h265direct expects of a
+# camera.
+LB=/dev/video4
+tm=$(now)
+insmod /modules/extra/v4l2loopback.ko video_nr=4 card_label="MJPEG loopback" exclusive_caps=1 \
+    2> /share/mjpeg_insmod.err
+echo "insmod status $?" > /share/mjpeg_insmod.txt
+echo @15 > /sys/class/video4linux/video4/format
+(while :; do cat /share/mjpeg_source.mjpeg || exit; done > /host/tmp/mjpeg.fifo) &
+source_loop=$!
+i=0
+until grep -q MJPG /sys/class/video4linux/video4/format 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -ge 600 ] && break
+    sleep 0.1
+done
+cat /sys/class/video4linux/video4/format > /share/mjpeg_device_format.txt 2>&1
+log "mjpeg: loopback fed after $(echo "$(now) - $tm" | awk '{print $1 - $3}') s"
+run mjpeg_list_formats "$BIN" -d $LB -s 320x240 -r 15 --list-formats
+# The camera source's own frames (libv4l2's decoding, no encoder), with their sequence
+# numbers and capture times, for the rate; then h265direct end to end.
+run mjpeg_probe "$PROBE" $LB auto 320x240 15 45 $OUT/mjpeg_probe.yuv
+run mjpeg "$BIN" -d $LB -s 320x240 -r 15 --frames 8 -b 3000 --stats-json -o $OUT/mjpeg.h265
+kill $source_loop $(cat /tmp/mjpeg_feeder.pid)
+wait $source_loop
+log "mjpeg: all after $(echo "$(now) - $tm" | awk '{print $1 - $3}') s"
 
 log "done at $(now) s"
 exit 0

@@ -22,6 +22,12 @@
 #                    /dev/video0 single-planar and /dev/video1 multi-planar, error
 #                    injection controls enabled)
 #   H265D_GUEST_*    passed to the guest script in /share/guest.env (source it)
+#
+# amd64 only: a second kind of camera, an MJPEG one. Debian's v4l2loopback (the source of
+# v4l2loopback-dkms, only downloaded) is built against the guest kernel's own headers
+# (linux-headers-KVER, also only downloaded and unpacked) into the cache, once per kernel and
+# v4l2loopback version, and put in the initramfs as /modules/extra/v4l2loopback.ko; the
+# guest script loads it (insmod) with the options it wants and feeds it with ffmpeg.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -36,7 +42,8 @@ VIVID_OPTS=${H265D_VM_VIVID:-n_devs=2 node_types=0x1,0x1 num_inputs=1,1 input_ty
 # (they conflict), so it is only downloaded and unpacked into the cache.
 case $ARCH in
     amd64)
-        PACKAGES=(qemu-system-x86 busybox-static v4l-utils cpio kmod)
+        # build-essential (gcc-12, make) and libelf1 (kbuild's objtool) build v4l2loopback.
+        PACKAGES=(qemu-system-x86 busybox-static v4l-utils cpio kmod build-essential libelf1)
         QEMU=qemu-system-x86_64
         MACHINE=()
         TCG_CPU=max
@@ -160,10 +167,63 @@ fetch_kernel() {
     mv "$tmp" "$CACHE/kernel"
 }
 
+# The candidate version of a package (what `apt-get download` fetches).
+package_version() {
+    apt-cache show --no-all-versions "$1" 2>/dev/null | awk '/^Version:/ {print $2; exit}'
+}
+
+# v4l2loopback.ko for the guest kernel (amd64 only): LOOPBACK_KO, empty for other guests.
+# The headers' Makefile includes its -common part by absolute path (/usr/src/...); the
+# unpacked copy is pointed at its own folder instead.
+build_v4l2loopback() {
+    LOOPBACK_KO=
+    [ "$ARCH" = amd64 ] || return 0
+    local kver lbver key dir tmp hdr src t0
+    kver=$(cat "$CACHE/kernel/version")
+    lbver=$(package_version v4l2loopback-dkms)
+    if [ -z "$lbver" ]; then
+        as_root apt-get update -qq >&2
+        lbver=$(package_version v4l2loopback-dkms)
+    fi
+    [ -n "$lbver" ] || die "no v4l2loopback-dkms package known to apt"
+    key="$kver $lbver"
+    dir=$CACHE/v4l2loopback
+    LOOPBACK_KO=$dir/v4l2loopback.ko
+    if [ -f "$LOOPBACK_KO" ] && [ "$(cat "$dir/key" 2>/dev/null)" = "$key" ]; then
+        return 0
+    fi
+    t0=$(date +%s)
+    say "building v4l2loopback $lbver for $kver"
+    tmp=$CACHE/v4l2loopback.tmp
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    local pkg
+    for pkg in "linux-headers-$kver" "linux-headers-${kver%-*}-common" \
+        "linux-kbuild-$(echo "$kver" | cut -d. -f1,2)" v4l2loopback-dkms; do
+        download_unpack "$pkg" "$tmp"
+    done
+    hdr=$tmp/root/usr/src/linux-headers-$kver
+    sed -i "s|^include /usr/src/|include $tmp/root/usr/src/|" "$hdr/Makefile"
+    src=$(echo "$tmp"/root/usr/src/v4l2loopback-*)
+    [ -f "$src/v4l2loopback.c" ] || die "v4l2loopback-dkms has no v4l2loopback.c"
+    make -s -C "$hdr" M="$src" modules >&2 || die "building v4l2loopback failed"
+    strip --strip-debug -o "$tmp/v4l2loopback.ko" "$src/v4l2loopback.ko"
+    local magic
+    magic=$(modinfo -F vermagic "$tmp/v4l2loopback.ko")
+    case $magic in "$kver "*) ;; *) die "v4l2loopback.ko is for '$magic', not $kver" ;; esac
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    mv "$tmp/v4l2loopback.ko" "$LOOPBACK_KO"
+    echo "$key" >"$dir/key"
+    rm -rf "$tmp"
+    say "v4l2loopback built in $(($(date +%s) - t0)) s"
+}
+
 build_initramfs() {
     local kver root stamp
     kver=$(cat "$CACHE/kernel/version")
     stamp="$kver $(md5sum <"$HERE/init") $(md5sum <"$BUSYBOX") $VIVID_OPTS"
+    [ -z "$LOOPBACK_KO" ] || stamp="$stamp $(md5sum <"$LOOPBACK_KO")"
     if [ -f "$CACHE/initrd.gz" ] && [ "$(cat "$CACHE/initrd.stamp" 2>/dev/null)" = "$stamp" ]; then
         return 0
     fi
@@ -187,6 +247,10 @@ build_initramfs() {
         echo "$name"
     done >"$root/modules/order"
     [ -s "$root/modules/order" ] || die "no kernel modules found for ${MODULES[*]}"
+    if [ -n "$LOOPBACK_KO" ]; then
+        mkdir -p "$root/modules/extra"
+        cp "$LOOPBACK_KO" "$root/modules/extra/"
+    fi
     install -m755 "$HERE/init" "$root/init"
     printf '%s\n' "$VIVID_OPTS" >"$root/vivid.options"
     (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$CACHE/initrd.gz.tmp"
@@ -201,6 +265,7 @@ prepare() {
     enable_architecture
     fetch_kernel
     fetch_busybox
+    build_v4l2loopback
     build_initramfs
 }
 
