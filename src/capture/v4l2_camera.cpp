@@ -234,6 +234,13 @@ V4l2Camera::V4l2Camera(const SourceConfig& config) : config_(config) {
     for (size_t i = 0; i < 3; ++i) {
         format_.strides[i] = layout_.strides[i];
     }
+    // libv4l2 hands a JPEG's Y'CbCr samples over as they are: full range. (Its RGB from a
+    // JPEG is ordinary RGB, which the converter maps to the limited range.)
+    const PixelFormatInfo* info = findPixelFormat(applied.fourcc);
+    format_.fullRange =
+        choice_.emulated &&
+        (choice_.sourceFourcc == V4L2_PIX_FMT_MJPEG || choice_.sourceFourcc == V4L2_PIX_FMT_JPEG) &&
+        info != nullptr && info->layout != Layout::kRgb;
 
     const FrameRate asked{config_.fpsNum, config_.fpsDen};
     const FrameRate got{format_.fpsNum, format_.fpsDen};

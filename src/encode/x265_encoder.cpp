@@ -160,7 +160,8 @@ void validate(const EncoderConfig& c, int width, int height, int fpsNum, int fps
 
 }  // namespace
 
-X265Encoder::X265Encoder(const EncoderConfig& config, int width, int height, int fpsNum, int fpsDen)
+X265Encoder::X265Encoder(const EncoderConfig& config, int width, int height, int fpsNum, int fpsDen,
+                         bool fullRange)
     : impl_(std::make_unique<Impl>()) {
     validate(config, width, height, fpsNum, fpsDen);
     Impl& m = *impl_;
@@ -206,10 +207,11 @@ X265Encoder::X265Encoder(const EncoderConfig& config, int width, int height, int
     p->bOpenGOP = 0;
     // Say what the pictures are: the converter makes limited-range BT.601 (SMPTE 170M) from
     // RGB, and SD/USB cameras deliver that too. Without it, players guess (often BT.709 for
-    // HD sizes) and colours shift.
+    // HD sizes) and colours shift. A JPEG's samples (an MJPEG camera through libv4l2) use
+    // BT.601's matrix over the full range: said so, players would otherwise clip them.
     p->vui.bEnableVideoSignalTypePresentFlag = 1;
     p->vui.videoFormat = 5;  // unspecified
-    p->vui.bEnableVideoFullRangeFlag = 0;
+    p->vui.bEnableVideoFullRangeFlag = fullRange ? 1 : 0;
     p->vui.bEnableColorDescriptionPresentFlag = 1;
     p->vui.colorPrimaries = 6;           // SMPTE 170M
     p->vui.transferCharacteristics = 6;  // SMPTE 170M

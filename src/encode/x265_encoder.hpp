@@ -24,7 +24,9 @@ struct EncodedFrame {
 class X265Encoder {
 public:
     // Throws StartupError(kExitUsage) for settings x265 rejects (bad preset, tune...).
-    X265Encoder(const EncoderConfig& config, int width, int height, int fpsNum, int fpsDen);
+    // fullRange: the pictures' samples span 0..255 (FrameFormat::fullRange).
+    X265Encoder(const EncoderConfig& config, int width, int height, int fpsNum, int fpsDen,
+                bool fullRange = false);
     ~X265Encoder();
     X265Encoder(const X265Encoder&) = delete;
     X265Encoder& operator=(const X265Encoder&) = delete;

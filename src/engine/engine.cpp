@@ -197,7 +197,7 @@ int Engine::Impl::run() {
         format = source->format();
         converter = std::make_unique<Converter>(format);
         encoder = std::make_unique<X265Encoder>(config.encoder, format.width, format.height,
-                                                format.fpsNum, format.fpsDen);
+                                                format.fpsNum, format.fpsDen, format.fullRange);
         if (!config.output.file.empty()) {
             sinks.push_back(makeFileSink(config.output.file));
         }

@@ -25,6 +25,9 @@ struct FrameFormat {
     int fpsDen = 1;
     // Bytes per line of each plane as the source lays them out (0 for absent planes).
     std::array<int, 3> strides{};
+    // Y'CbCr samples span 0..255 as in JPEG (a camera's MJPEG decoded by libv4l2), not
+    // BT.601's limited 16..235 / 16..240; the stream says which.
+    bool fullRange = false;
 };
 
 // Read-only view of one raw frame.

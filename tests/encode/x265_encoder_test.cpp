@@ -714,5 +714,30 @@ TEST(X265EncoderBadSettings, KeyintThreadsSizeAndRate) {
     EXPECT_EQ(startupError(config, kW, kH, 0, 1).rfind("-r:", 0), 0u);
 }
 
+// The stream says which range its samples use: limited (BT.601's) by default, full for a
+// JPEG's samples; FFmpeg reads it back from the VUI.
+TEST(X265Encoder, TheStreamSaysItsSampleRange) {
+    for (const bool full : {false, true}) {
+        EncoderConfig config;
+        X265Encoder enc(config, kW, kH, 30, 1, full);
+        std::vector<uint8_t> stream;
+        for (int i = 0; i < 3; ++i) {
+            paint(enc.inputPlanes(), kW, kH, i, 1);
+            EncodedFrame f;
+            ASSERT_EQ(enc.encode(i, f), Status::Ok);
+            stream.insert(stream.end(), f.bytes.begin(), f.bytes.end());
+        }
+        test::TempDir dir;
+        test::writeFile(dir.file("s.h265"), stream.data(), stream.size());
+        test::ProcessResult probe = test::runProcess(
+            {"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+             "stream=color_range,color_space", "-of", "default=nw=1", dir.file("s.h265")});
+        ASSERT_EQ(probe.exitCode, 0) << probe.err;
+        EXPECT_NE(probe.out.find(full ? "color_range=pc\n" : "color_range=tv\n"), std::string::npos)
+            << probe.out;
+        EXPECT_NE(probe.out.find("color_space=smpte170m\n"), std::string::npos) << probe.out;
+    }
+}
+
 }  // namespace
 }  // namespace h265direct

@@ -74,15 +74,16 @@ struct Probe {
     int keyframes = 0;
     std::string profile;
     std::string rate;
+    std::string colorRange;  // tv = limited, pc = full
     std::string error;
 };
 
 inline Probe ffprobe(const std::string& stream) {
     Probe p;
-    const auto r =
-        runProcess({"ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
-                    "-show_entries", "stream=width,height,profile,r_frame_rate,nb_read_frames",
-                    "-of", "default=noprint_wrappers=1", stream});
+    const auto r = runProcess(
+        {"ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+         "stream=width,height,profile,r_frame_rate,nb_read_frames,color_range", "-of",
+         "default=noprint_wrappers=1", stream});
     if (r.exitCode != 0) {
         p.error = r.err;
         return p;
@@ -99,6 +100,8 @@ inline Probe ffprobe(const std::string& stream) {
         p.profile = m[1];
     if (std::regex_search(o, m, std::regex(R"(r_frame_rate=(\S+))")))
         p.rate = m[1];
+    if (std::regex_search(o, m, std::regex(R"(color_range=(\S+))")))
+        p.colorRange = m[1];
     const auto k = runProcess({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
                                "frame=key_frame", "-of", "csv=p=0", stream});
     std::istringstream lines(k.out);

@@ -548,6 +548,9 @@ TEST_F(Vm, MjpegCameraEncoded) {
     EXPECT_CONTAINS(err, "YU12 (converted by libv4l2) 320x240 at 15 fps");
     expectDecodes("mjpeg.h265", kMjpegEncodedFrames, kMjpegW, kMjpegH);
     EXPECT_EQ(ffprobe(path("mjpeg.h265")).rate, "15/1");
+    // libv4l2 hands over the JPEG's full-range samples, and the stream says so.
+    EXPECT_EQ(ffprobe(path("mjpeg.h265")).colorRange, "pc");
+    EXPECT_EQ(ffprobe(path("fmt_YUYV.h265")).colorRange, "tv");
     std::string error;
     const auto decoded = gstDecode(path("mjpeg.h265"), error);
     ASSERT_EQ(decoded.size(), kMjpegEncodedFrames * kMjpegFrame) << error;
