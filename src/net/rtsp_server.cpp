@@ -6,9 +6,11 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "core/clock.hpp"
@@ -43,6 +45,55 @@ std::string localAddress(int fd) {
         inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, text, sizeof text);
     }
     return text;
+}
+
+// At most this many datagrams in one GSO message, and this many bytes (a UDP datagram's
+// limit, with room for the IP and UDP headers); 64 is the oldest kernels' limit.
+constexpr size_t kGsoMaxSegments = 64;
+constexpr size_t kGsoMaxBytes = 64000;
+
+// The messages for the packets of `batch` from `firstPacket` on (each packet is two iovecs,
+// header and payload). With gso, a run of packets of one size, the last of it possibly
+// shorter, goes as one message: the fragmentation units of a NAL unit.
+void buildUdpMessages(SendBatch& batch, size_t firstPacket, bool gso,
+                      std::vector<UdpMessage>& messages, std::vector<mmsghdr>& headers) {
+    const size_t packets = batch.iov.size() / 2;
+    const auto size = [&](size_t i) {
+        return batch.iov[2 * i].iov_len + batch.iov[2 * i + 1].iov_len;
+    };
+    messages.clear();
+    for (size_t i = firstPacket; i < packets;) {
+        UdpMessage m;
+        m.firstPacket = i;
+        const size_t segment = size(i);
+        size_t total = segment;
+        size_t j = i + 1;
+        while (gso && j < packets && j - i < kGsoMaxSegments && size(j - 1) == segment &&
+               size(j) <= segment && total + size(j) <= kGsoMaxBytes) {
+            total += size(j);
+            ++j;
+        }
+        m.segments = j - i;
+        m.segmentSize = static_cast<uint16_t>(segment);
+        messages.push_back(m);
+        i = j;
+    }
+    headers.assign(messages.size(), mmsghdr{});
+    for (size_t k = 0; k < messages.size(); ++k) {
+        UdpMessage& m = messages[k];
+        msghdr& h = headers[k].msg_hdr;
+        h.msg_iov = &batch.iov[2 * m.firstPacket];
+        h.msg_iovlen = 2 * m.segments;
+        if (m.segments > 1) {
+            h.msg_control = m.control.data();
+            h.msg_controllen = m.control.size();
+            cmsghdr* c = CMSG_FIRSTHDR(&h);
+            c->cmsg_level = SOL_UDP;
+            c->cmsg_type = UDP_SEGMENT;
+            c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+            std::memcpy(CMSG_DATA(c), &m.segmentSize, sizeof(uint16_t));
+        }
+    }
 }
 
 }  // namespace
@@ -331,6 +382,11 @@ bool TcpOutput::Impl::openUdp(Peer& p, const RtspTransport& t) {
         const int size = static_cast<int>(std::min<size_t>(config.sendBufferBytes, 1u << 30));
         setsockopt(r.udpRtp.get(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
     }
+    // UDP GSO where the kernel knows it (Linux 4.18 on): an older one would ignore the
+    // segment size and send a run of packets as one datagram, so it is asked first.
+    int segment = 0;
+    socklen_t segmentLen = sizeof segment;
+    r.gso = getsockopt(r.udpRtp.get(), SOL_UDP, UDP_SEGMENT, &segment, &segmentLen) == 0;
     return true;
 }
 
@@ -340,26 +396,54 @@ void TcpOutput::Impl::pumpUdp(Peer& p) {
         return;
     }
     // Datagrams never wait: each goes at once (sendmmsg on a non-blocking socket), or is lost
-    // and counted when the socket buffer is full, as on any UDP path.
-    SendBatch batch;
-    std::vector<mmsghdr> messages;
+    // and counted when the socket buffer is full, as on any UDP path. A run of packets of one
+    // size (the fragmentation units of a NAL unit; the last may be shorter) goes as one
+    // message that the kernel cuts into datagrams (UDP GSO), where the socket allows it.
+    // (The batch and the messages are kept from call to call: no allocation per send.)
+    SendBatch& batch = rtsp.udpBatch;
+    std::vector<UdpMessage>& messages = rtsp.udpMessages;
+    std::vector<mmsghdr>& headers = rtsp.udpHeaders;
     while (p.queue.readyToSend()) {
         p.queue.prepare(batch, 32);
         // The writer gives each packet as two iovecs: its header and its payload.
-        messages.assign(batch.iov.size() / 2, mmsghdr{});
-        for (size_t i = 0; i < messages.size(); ++i) {
-            messages[i].msg_hdr.msg_iov = &batch.iov[2 * i];
-            messages[i].msg_hdr.msg_iovlen = 2;
-        }
+        const size_t packets = batch.iov.size() / 2;
+        buildUdpMessages(batch, 0, r.gso, messages, headers);
         size_t sent = 0;
-        while (sent < messages.size()) {
-            const int n = ::sendmmsg(r.udpRtp.get(), messages.data() + sent,
-                                     static_cast<unsigned>(messages.size() - sent), MSG_DONTWAIT);
-            if (n <= 0) {
-                if (n < 0 && errno == EINTR) {
-                    continue;
+        size_t packetsSent = 0;
+        size_t bytes = 0;
+        uint64_t gsoSends = 0;
+        while (sent < headers.size()) {
+            const int n = ::sendmmsg(r.udpRtp.get(), headers.data() + sent,
+                                     static_cast<unsigned>(headers.size() - sent), MSG_DONTWAIT);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0 && messages[sent].segments > 1 &&
+                (errno == EINVAL || errno == EIO || errno == EMSGSIZE)) {
+                // The kernel refuses to segment on this socket's route (EIO: a device without
+                // checksum offload; EMSGSIZE or EINVAL: a route MTU below a packet, which
+                // datagrams of their own cross as IP fragments): one datagram per packet
+                // from here on, for this client.
+                const int error = errno;
+                r.gso = false;
+                std::lock_guard lock(figures.mutex);
+                if (figures.totals.udpGsoRefused++ == 0) {
+                    LOG_WARN(kNetTag,
+                             "%s: the kernel refuses UDP segmentation (%s): one datagram per "
+                             "RTP packet for it (logged once; counted in rtsp_udp_gso_refused)",
+                             peerName(p).c_str(), std::strerror(error));
                 }
+                buildUdpMessages(batch, messages[sent].firstPacket, false, messages, headers);
+                sent = 0;
+                continue;
+            }
+            if (n <= 0) {
                 break;
+            }
+            for (size_t i = sent; i < sent + static_cast<size_t>(n); ++i) {
+                packetsSent += messages[i].segments;
+                bytes += headers[i].msg_len;
+                gsoSends += messages[i].segments > 1 ? 1 : 0;
             }
             sent += static_cast<size_t>(n);
         }
@@ -372,16 +456,14 @@ void TcpOutput::Impl::pumpUdp(Peer& p) {
                 figures.latencies.push_back(now - au->captureTimeNs);
             }
         });
-        size_t bytes = 0;
-        for (size_t i = 0; i < sent; ++i) {
-            bytes += messages[i].msg_len;
-        }
         p.framesSent += frames;
         p.bytesSent += bytes;
         figures.totals.framesSent += frames;
         figures.totals.bytesSent += bytes;
-        figures.totals.udpLost += messages.size() - sent;
+        figures.totals.udpLost += packets - std::min(packets, packetsSent);
+        figures.totals.udpGsoSends += gsoSends;
     }
+    batch.clear();  // the access units are not held here
 }
 
 }  // namespace h265direct::net

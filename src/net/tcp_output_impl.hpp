@@ -14,6 +14,9 @@
 //   loop thread: everything else (peers, listeners, client state, the I/O loop);
 //   resolver thread (-t with a host name, on reconnection): getaddrinfo, then a ResolveJob.
 
+#include <sys/socket.h>
+
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -63,6 +66,15 @@ struct SendOp : Op {
     iovec controlIov{};
 };
 
+// One sendmmsg message over UDP: `segments` consecutive RTP packets from `firstPacket` on;
+// more than one when the kernel cuts it into datagrams of `segmentSize` bytes (UDP GSO).
+struct UdpMessage {
+    size_t firstPacket = 0;
+    size_t segments = 1;
+    uint16_t segmentSize = 0;
+    alignas(cmsghdr) std::array<uint8_t, CMSG_SPACE(sizeof(uint16_t))> control{};
+};
+
 // An RTSP connection's state (Mode::Rtsp).
 struct RtspPeer {
     RtspPeer(RtspSession::Config config, uint64_t sessionId)
@@ -88,6 +100,7 @@ struct RtspPeer {
     UniqueFd udpRtcp;
     uint16_t serverRtpPort = 0;
     uint16_t serverRtcpPort = 0;
+    bool gso = false;  // runs of RTP packets go as one message (UDP GSO); off once refused
 };
 
 struct Listener {
@@ -274,6 +287,10 @@ struct TcpOutput::Impl {
         bool haveSdp = false;
         Op tickOp{OpKind::Timer, TimerKind::RtspTick};
         std::mt19937_64 random{std::random_device{}()};
+        // pumpUdp's, reused for every client
+        SendBatch udpBatch;
+        std::vector<UdpMessage> udpMessages;
+        std::vector<mmsghdr> udpHeaders;
     } rtsp;
 };
 
