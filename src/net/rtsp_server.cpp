@@ -96,6 +96,23 @@ void buildUdpMessages(SendBatch& batch, size_t firstPacket, bool gso,
     }
 }
 
+// The same address and port.
+bool sameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
+    if (a.ss_family != b.ss_family) {
+        return false;
+    }
+    if (a.ss_family == AF_INET6) {
+        const auto& x = reinterpret_cast<const sockaddr_in6&>(a);
+        const auto& y = reinterpret_cast<const sockaddr_in6&>(b);
+        return x.sin6_port == y.sin6_port &&
+               std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr) == 0;
+    }
+    const auto& x = reinterpret_cast<const sockaddr_in&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in&>(b);
+    return a.ss_family == AF_INET && x.sin_port == y.sin_port &&
+           x.sin_addr.s_addr == y.sin_addr.s_addr;
+}
+
 }  // namespace
 
 void TcpOutput::Impl::acceptRtsp(Peer& p) {
@@ -297,6 +314,9 @@ void TcpOutput::Impl::rtspTick() {
             continue;
         }
         RtspPeer& r = *p.rtsp;
+        if (r.udpRtcp) {
+            readRtcp(p, now);
+        }
         if (now - r.lastHeardNs > timeoutNs) {
             {
                 std::lock_guard lock(figures.mutex);
@@ -321,13 +341,53 @@ void TcpOutput::Impl::rtspTick() {
             if (r.udp) {
                 // Lost when the socket is full, as RTCP over UDP may be.
                 [[maybe_unused]] const ssize_t n =
-                    ::send(r.udpRtcp.get(), report.data(), report.size(), MSG_DONTWAIT);
+                    ::sendto(r.udpRtcp.get(), report.data(), report.size(), MSG_DONTWAIT,
+                             reinterpret_cast<const sockaddr*>(&r.rtcpPeer), r.rtcpPeerLen);
             } else {
                 const std::vector<uint8_t> framed =
                     interleaved(static_cast<uint8_t>(r.session.transport().rtcpChannel), report);
                 queueControl(p, std::string(framed.begin(), framed.end()));
             }
         }
+    }
+}
+
+void TcpOutput::Impl::readRtcp(Peer& p, int64_t now) {
+    RtspPeer& r = *p.rtsp;
+    // What waits on the RTCP port, a bounded number of datagrams a turn (a flood stays in the
+    // socket's buffer, which the kernel bounds): the client's receiver reports keep its
+    // session alive, as its requests do; anything else is dropped and counted.
+    constexpr int kMaxReads = 16;
+    std::array<uint8_t, 1500> buffer{};
+    uint64_t reports = 0;
+    uint64_t rejected = 0;
+    for (int i = 0; i < kMaxReads; ++i) {
+        sockaddr_storage from{};
+        socklen_t fromLen = sizeof from;
+        const ssize_t n =
+            ::recvfrom(r.udpRtcp.get(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC,
+                       reinterpret_cast<sockaddr*>(&from), &fromLen);
+        if (n < 0) {
+            break;  // EAGAIN: nothing more (a pending ICMP error is of no use here either)
+        }
+        const bool fromClient = sameAddress(from, r.rtcpPeer);
+        if (fromClient && static_cast<size_t>(n) <= buffer.size() &&
+            isRtcpCompound({buffer.data(), static_cast<size_t>(n)})) {
+            ++reports;
+            r.lastHeardNs = now;
+            continue;
+        }
+        ++rejected;
+        if (dropLog.allow()) {
+            LOG_WARN(kNetTag, "%s: dropped a %zd-byte datagram on the RTCP port (%s)",
+                     peerName(p).c_str(), n,
+                     fromClient ? "not RTCP" : "not from the client's RTCP port");
+        }
+    }
+    if (reports + rejected > 0) {
+        std::lock_guard lock(figures.mutex);
+        figures.totals.rtcpReports += reports;
+        figures.totals.rtcpRejected += rejected;
     }
 }
 
@@ -351,15 +411,22 @@ bool TcpOutput::Impl::openUdp(Peer& p, const RtspTransport& t) {
             reinterpret_cast<sockaddr_in*>(&a)->sin_port = htons(port);
         }
     };
-    const auto open = [&](uint16_t clientPort, UniqueFd& fd, uint16_t& boundPort) {
+    // RTP: connected to the client's RTP port. RTCP: not connected, so that what arrives
+    // from elsewhere is read and counted (readRtcp); the sender reports go with sendto.
+    const auto open = [&](uint16_t localPort, uint16_t clientPort, UniqueFd& fd,
+                          uint16_t& boundPort, bool connect) {
         fd.reset(::socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
         sockaddr_storage bindTo = local;
-        setPort(bindTo, 0);
+        setPort(bindTo, localPort);
         sockaddr_storage to = remote;
         setPort(to, clientPort);
         if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&bindTo), localLen) != 0 ||
-            ::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), remoteLen) != 0) {
+            (connect && ::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), remoteLen) != 0)) {
             return false;
+        }
+        if (!connect) {
+            r.rtcpPeer = to;
+            r.rtcpPeerLen = remoteLen;
         }
         sockaddr_storage bound{};
         socklen_t len = sizeof bound;
@@ -369,9 +436,18 @@ bool TcpOutput::Impl::openUdp(Peer& p, const RtspTransport& t) {
                                               : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
         return true;
     };
-    if (!open(t.clientRtpPort, r.udpRtp, r.serverRtpPort) ||
-        !open(t.clientRtcpPort, r.udpRtcp, r.serverRtcpPort)) {
-        LOG_WARN(kNetTag, "%s: no UDP socket for RTP: %s", peerName(p).c_str(),
+    // An even RTP port and the next one for RTCP (RFC 3550 11): clients such as FFmpeg send
+    // their reports there whatever server_port says. A few tries, as another socket may take
+    // the odd port first.
+    bool opened = false;
+    for (int attempt = 0; attempt < 16 && !opened; ++attempt) {
+        opened = open(0, t.clientRtpPort, r.udpRtp, r.serverRtpPort, true) &&
+                 r.serverRtpPort % 2 == 0 && r.serverRtpPort < 65535 &&
+                 open(static_cast<uint16_t>(r.serverRtpPort + 1), t.clientRtcpPort, r.udpRtcp,
+                      r.serverRtcpPort, false);
+    }
+    if (!opened) {
+        LOG_WARN(kNetTag, "%s: no pair of UDP ports for RTP and RTCP: %s", peerName(p).c_str(),
                  std::strerror(errno));
         r.udpRtp.reset();
         r.udpRtcp.reset();

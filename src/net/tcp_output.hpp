@@ -41,6 +41,9 @@ struct OutputStats {
     uint64_t udpLost = 0;        // RTSP over UDP: packets the socket did not take (buffer full)
     uint64_t udpGsoSends = 0;    // RTSP over UDP: messages the kernel cut into datagrams (GSO)
     uint64_t udpGsoRefused = 0;  // RTSP over UDP: clients whose route refused GSO (then without)
+    uint64_t rtcpReports = 0;    // RTSP over UDP: RTCP compound packets from the clients
+    uint64_t rtcpRejected = 0;   // RTSP over UDP: datagrams on the RTCP ports dropped: not
+                                 // RTCP, or not from the client's RTCP port
     uint64_t zeroCopySends = 0;
     uint64_t plainSends = 0;
     std::vector<PeerStats> peers;

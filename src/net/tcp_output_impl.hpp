@@ -101,6 +101,8 @@ struct RtspPeer {
     uint16_t serverRtpPort = 0;
     uint16_t serverRtcpPort = 0;
     bool gso = false;  // runs of RTP packets go as one message (UDP GSO); off once refused
+    sockaddr_storage rtcpPeer{};  // the client's RTCP address (the RTCP socket is not connected)
+    socklen_t rtcpPeerLen = 0;
 };
 
 struct Listener {
@@ -204,6 +206,7 @@ struct TcpOutput::Impl {
     void rtspTick();
     void pumpUdp(Peer& p);
     bool openUdp(Peer& p, const RtspTransport& t);
+    void readRtcp(Peer& p, int64_t now);
 
     // Store `wants` / `fatal` and tell the engine's watch (watchState) of a change.
     void setWants(bool v);
