@@ -654,6 +654,19 @@ TEST(RtspServer, ASilentClientIsClosedAfterTheTimeout) {
     EXPECT_TRUE(waitFor([&] { return server.figure("rtsp_timeouts") == 1; }, 10));
 }
 
+// --exit-on-disconnect: the run ends (exit code 8) when the last RTSP client leaves.
+TEST(RtspServer, ExitOnDisconnectEndsTheRunWhenTheLastClientLeaves) {
+    Server server({"--exit-on-disconnect"});
+    TempDir dir;
+    const ProcessResult r = runProcess(ffmpegPull(server.url(), "udp", 10, dir.file("a.h265")), 60);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    expectDecodes(dir.file("a.h265"), 10);
+    EXPECT_EQ(server.process->wait(30), 8) << server.process->err();
+    EXPECT_NE(server.process->err().find("the last RTSP client left (--exit-on-disconnect)"),
+              std::string::npos)
+        << server.process->err();
+}
+
 TEST(RtspServer, BadOptionValuesAreUsageErrors) {
     for (const std::vector<std::string>& args : {std::vector<std::string>{"--rtsp", "0"},
                                                  {"--rtsp", "host:"},
