@@ -24,6 +24,9 @@ PACKAGES=(
   ffmpeg x265 python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   gir1.2-gst-rtsp-server-1.0
   v4l-utils
+  # a network namespace of a test's own with a small loopback MTU (the RTSP server's UDP
+  # segmentation refused by the kernel): unshare (util-linux) and ip
+  iproute2
   # the Python module and its tests
   pybind11-dev python3-dev python3-pytest
   # the systemd unit's check (systemd-analyze); the Debian packages (tools/package.sh:

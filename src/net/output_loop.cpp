@@ -413,7 +413,8 @@ void TcpOutput::Impl::reap() {
                 }
             }
         } else if (config.exitOnDisconnect && server.hadPeer && peers.empty()) {
-            LOG_ERROR(kNetTag, "the last receiver left (--exit-on-disconnect)");
+            LOG_ERROR(kNetTag, "the last %s left (--exit-on-disconnect)",
+                      mode == Mode::Rtsp ? "RTSP client" : "receiver");
             setFatal(kExitNetwork);
         }
     }

@@ -188,6 +188,32 @@ std::vector<uint8_t> rtcpSenderReport(uint32_t ssrc, int64_t wallNs, uint32_t rt
     return out;
 }
 
+bool isRtcpCompound(std::span<const uint8_t> d) {
+    if (d.size() < 8 || d.size() % 4 != 0) {
+        return false;
+    }
+    // The first packet: version 2, no padding, SR (200) or RR (201).
+    if ((d[0] & 0xe0) != 0x80 || (d[1] != 200 && d[1] != 201)) {
+        return false;
+    }
+    size_t pos = 0;
+    while (pos < d.size()) {
+        if (d.size() - pos < 4 || (d[pos] & 0xc0) != 0x80) {
+            return false;
+        }
+        const size_t length = (size_t{d[pos + 2]} << 8 | d[pos + 3]) * 4 + 4;
+        if (length > d.size() - pos) {
+            return false;
+        }
+        const bool padded = (d[pos] & 0x20) != 0;
+        pos += length;
+        if (padded && pos != d.size()) {
+            return false;  // only the last packet may be padded
+        }
+    }
+    return true;
+}
+
 std::vector<uint8_t> interleaved(uint8_t channel, const std::vector<uint8_t>& packet) {
     std::vector<uint8_t> out(kInterleavedHeaderSize + packet.size());
     out[0] = '$';

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,11 @@ size_t rtpPacketsForNal(size_t size);
 // timestamp `rtpTime`, the counts) and an SDES with the CNAME.
 std::vector<uint8_t> rtcpSenderReport(uint32_t ssrc, int64_t wallNs, uint32_t rtpTime,
                                       uint32_t packets, uint32_t octets, const std::string& cname);
+
+// Whether a datagram is an RTCP compound packet by RFC 3550's checks (appendix A.2): every
+// packet version 2, the first a sender or receiver report without padding, only the last
+// padded, and the packets' lengths adding up to the datagram's.
+bool isRtcpCompound(std::span<const uint8_t> datagram);
 
 // Prefixes a packet with the interleaved header for `channel`.
 std::vector<uint8_t> interleaved(uint8_t channel, const std::vector<uint8_t>& packet);

@@ -36,9 +36,14 @@ struct OutputStats {
     uint64_t connectFailures = 0;  // client: rounds of attempts that all failed
     uint64_t disconnects = 0;      // connections lost or closed by the peer
     uint64_t keyframeRequests = 0;
-    uint64_t badRequests = 0;  // RTSP: connections closed for a malformed request
-    uint64_t timeouts = 0;     // RTSP: sessions closed after --rtsp-timeout without a word
-    uint64_t udpLost = 0;      // RTSP over UDP: packets the socket did not take (buffer full)
+    uint64_t badRequests = 0;    // RTSP: connections closed for a malformed request
+    uint64_t timeouts = 0;       // RTSP: sessions closed after --rtsp-timeout without a word
+    uint64_t udpLost = 0;        // RTSP over UDP: packets the socket did not take (buffer full)
+    uint64_t udpGsoSends = 0;    // RTSP over UDP: messages the kernel cut into datagrams (GSO)
+    uint64_t udpGsoRefused = 0;  // RTSP over UDP: clients whose route refused GSO (then without)
+    uint64_t rtcpReports = 0;    // RTSP over UDP: RTCP compound packets from the clients
+    uint64_t rtcpRejected = 0;   // RTSP over UDP: datagrams on the RTCP ports dropped: not
+                                 // RTCP, or not from the client's RTCP port
     uint64_t zeroCopySends = 0;
     uint64_t plainSends = 0;
     std::vector<PeerStats> peers;

@@ -14,6 +14,9 @@
 //   loop thread: everything else (peers, listeners, client state, the I/O loop);
 //   resolver thread (-t with a host name, on reconnection): getaddrinfo, then a ResolveJob.
 
+#include <sys/socket.h>
+
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -63,6 +66,15 @@ struct SendOp : Op {
     iovec controlIov{};
 };
 
+// One sendmmsg message over UDP: `segments` consecutive RTP packets from `firstPacket` on;
+// more than one when the kernel cuts it into datagrams of `segmentSize` bytes (UDP GSO).
+struct UdpMessage {
+    size_t firstPacket = 0;
+    size_t segments = 1;
+    uint16_t segmentSize = 0;
+    alignas(cmsghdr) std::array<uint8_t, CMSG_SPACE(sizeof(uint16_t))> control{};
+};
+
 // An RTSP connection's state (Mode::Rtsp).
 struct RtspPeer {
     RtspPeer(RtspSession::Config config, uint64_t sessionId)
@@ -88,6 +100,9 @@ struct RtspPeer {
     UniqueFd udpRtcp;
     uint16_t serverRtpPort = 0;
     uint16_t serverRtcpPort = 0;
+    bool gso = false;  // runs of RTP packets go as one message (UDP GSO); off once refused
+    sockaddr_storage rtcpPeer{};  // the client's RTCP address (the RTCP socket is not connected)
+    socklen_t rtcpPeerLen = 0;
 };
 
 struct Listener {
@@ -191,6 +206,7 @@ struct TcpOutput::Impl {
     void rtspTick();
     void pumpUdp(Peer& p);
     bool openUdp(Peer& p, const RtspTransport& t);
+    void readRtcp(Peer& p, int64_t now);
 
     // Store `wants` / `fatal` and tell the engine's watch (watchState) of a change.
     void setWants(bool v);
@@ -274,6 +290,10 @@ struct TcpOutput::Impl {
         bool haveSdp = false;
         Op tickOp{OpKind::Timer, TimerKind::RtspTick};
         std::mt19937_64 random{std::random_device{}()};
+        // pumpUdp's, reused for every client
+        SendBatch udpBatch;
+        std::vector<UdpMessage> udpMessages;
+        std::vector<mmsghdr> udpHeaders;
     } rtsp;
 };
 

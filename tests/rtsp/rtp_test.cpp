@@ -288,5 +288,42 @@ TEST(Rtp, SenderReportMapsWallClockToRtpTime) {
     EXPECT_EQ(s[22], 0);
 }
 
+// A receiver report (one report block) followed by an SDES with a 5-byte CNAME, as receivers
+// send them.
+std::vector<uint8_t> receiverReport() {
+    // RR with one report block (its SSRC, 24 bytes of block); SDES, one chunk, CNAME "hostx".
+    return {0x81, 201, 0, 7, 1, 2, 3, 4, 0, 0, 0,   0,   0,   0,   0,   0,
+            0,    0,   0, 0, 0, 0, 0, 0, 0, 0, 0,   0,   0,   0,   0,   0,
+            0x81, 202, 0, 3, 1, 2, 3, 4, 1, 5, 'h', 'o', 's', 't', 'x', 0};
+}
+
+TEST(Rtp, RtcpCompoundChecks) {
+    EXPECT_TRUE(isRtcpCompound(receiverReport()));
+    EXPECT_TRUE(isRtcpCompound(rtcpSenderReport(1, 0, 0, 0, 0, "h265direct@x")));
+    // An empty receiver report (header only), as FFmpeg sends first.
+    EXPECT_TRUE(isRtcpCompound(std::vector<uint8_t>{0x80, 201, 0, 1, 9, 9, 9, 9}));
+    // Padding on the last packet only.
+    std::vector<uint8_t> padded = receiverReport();
+    padded[32] |= 0x20;
+    EXPECT_TRUE(isRtcpCompound(padded));
+    const auto broken = [](void (*change)(std::vector<uint8_t>&)) {
+        std::vector<uint8_t> r = receiverReport();
+        change(r);
+        return isRtcpCompound(r);
+    };
+    EXPECT_FALSE(broken([](std::vector<uint8_t>& r) { r.clear(); }));
+    EXPECT_FALSE(broken([](std::vector<uint8_t>& r) { r.resize(4); }));
+    EXPECT_FALSE(broken([](std::vector<uint8_t>& r) { r[0] = 0x41; }));   // version 1
+    EXPECT_FALSE(broken([](std::vector<uint8_t>& r) { r[32] = 0x41; }));  // second: version 1
+    EXPECT_FALSE(broken([](std::vector<uint8_t>& r) { r[1] = 202; }));    // SDES first
+    EXPECT_FALSE(broken([](std::vector<uint8_t>& r) { r[1] = 96; }));     // an RTP packet
+    EXPECT_FALSE(broken([](std::vector<uint8_t>& r) { r[0] |= 0x20; }));  // first padded
+    EXPECT_FALSE(broken([](std::vector<uint8_t>& r) { r[3] = 8; }));      // lengths too long
+    EXPECT_FALSE(broken([](std::vector<uint8_t>& r) { r[35] = 2; }));     // ... too short
+    EXPECT_FALSE(broken([](std::vector<uint8_t>& r) { r.resize(r.size() - 4); }));
+    EXPECT_FALSE(broken([](std::vector<uint8_t>& r) { r.push_back(0); }));           // not 32-bit
+    EXPECT_FALSE(broken([](std::vector<uint8_t>& r) { r.insert(r.end(), 4, 0); }));  // trailing
+}
+
 }  // namespace
 }  // namespace h265direct::net

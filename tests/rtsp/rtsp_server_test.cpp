@@ -374,6 +374,211 @@ TEST(RtspServer, PlayStartsAtTheRtpInfoSeqWithAKeyframeAndSenderReportsFollow) {
     FAIL() << "no sender report within 20 s";
 }
 
+// A datagram socket on 127.0.0.1 (port 0: any).
+struct UdpSocket {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    uint16_t port = 0;
+    UdpSocket() {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        const int size = 1 << 20;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+        EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        port = ntohs(a.sin_port);
+    }
+    ~UdpSocket() { ::close(fd); }
+    void sendTo(uint16_t to, const std::vector<uint8_t>& bytes) const {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(to);
+        ASSERT_EQ(
+            ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a),
+            static_cast<ssize_t>(bytes.size()));
+    }
+    // The next datagram, or empty after idleSec of silence.
+    std::vector<uint8_t> receive(double idleSec = 10) const {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, static_cast<int>(idleSec * 1000)) != 1) {
+            return {};
+        }
+        std::vector<uint8_t> d(65536);
+        const ssize_t n = ::recv(fd, d.data(), d.size(), 0);
+        d.resize(n > 0 ? static_cast<size_t>(n) : 0);
+        return d;
+    }
+};
+
+// A hand-made client playing over RTP/UDP: its RTSP connection, its RTP and RTCP sockets.
+struct UdpClient {
+    RawClient rtsp;
+    UdpSocket rtp;
+    UdpSocket rtcp;
+    uint16_t serverRtpPort = 0;
+    uint16_t serverRtcpPort = 0;
+    uint16_t firstSeq = 0;
+    explicit UdpClient(const Server& server) : rtsp(server.port) {
+        const std::string url = server.url();
+        EXPECT_EQ(statusOf(rtsp.request("DESCRIBE", url, 1)), "RTSP/1.0 200 OK");
+        const std::string setup =
+            rtsp.request("SETUP", url + "trackID=0", 2,
+                         "Transport: RTP/AVP;unicast;client_port=" + std::to_string(rtp.port) +
+                             "-" + std::to_string(rtcp.port) + "\r\n");
+        std::smatch session;
+        std::smatch ports;
+        EXPECT_TRUE(std::regex_search(setup, session, std::regex("Session: ([0-9a-f]+)"))) << setup;
+        EXPECT_TRUE(std::regex_search(setup, ports, std::regex("server_port=([0-9]+)-([0-9]+)")))
+            << setup;
+        if (session.empty() || ports.empty()) {
+            return;
+        }
+        serverRtpPort = static_cast<uint16_t>(std::stoul(ports[1]));
+        serverRtcpPort = static_cast<uint16_t>(std::stoul(ports[2]));
+        const std::string play =
+            rtsp.request("PLAY", url, 3, "Session: " + session[1].str() + "\r\n");
+        std::smatch info;
+        EXPECT_TRUE(std::regex_search(play, info, std::regex("seq=([0-9]+)"))) << play;
+        if (!info.empty()) {
+            firstSeq = static_cast<uint16_t>(std::stoul(info[1]));
+        }
+    }
+};
+
+// An RTCP receiver report with one report block, then an SDES with a CNAME.
+std::vector<uint8_t> receiverReport() {
+    // RR with one report block (its SSRC, 24 bytes of block); SDES, one chunk, CNAME "hostx".
+    return {0x81, 201, 0, 7, 1, 2, 3, 4, 0, 0, 0,   0,   0,   0,   0,   0,
+            0,    0,   0, 0, 0, 0, 0, 0, 0, 0, 0,   0,   0,   0,   0,   0,
+            0x81, 202, 0, 3, 1, 2, 3, 4, 1, 5, 'h', 'o', 's', 't', 'x', 0};
+}
+
+// Over UDP every RTP packet is one datagram, also where a run of them left the server as one
+// segmented (GSO) message: consecutive sequence numbers from PLAY's, the first a VPS, every
+// fragmentation unit but a NAL unit's last exactly 12 + 1400 bytes. The ports are an even
+// RTP port and the next one for RTCP.
+TEST_P(RtspServer, OverUdpEachRtpPacketIsOneDatagramThoughRunsGoAsOneGsoMessage) {
+    Server server({}, currentIoPath()->io);
+    UdpClient c(server);
+    ASSERT_NE(c.serverRtpPort, 0);
+    EXPECT_EQ(c.serverRtpPort % 2, 0);
+    EXPECT_EQ(c.serverRtcpPort, c.serverRtpPort + 1);
+    uint16_t expectSeq = c.firstSeq;
+    int markers = 0;
+    size_t fragments = 0;
+    while (markers < 60) {
+        const std::vector<uint8_t> d = c.rtp.receive();
+        ASSERT_GE(d.size(), 14u) << "no RTP packet for 10 s";
+        ASSERT_LE(d.size(), 1412u);
+        EXPECT_EQ(d[0], 0x80);
+        EXPECT_EQ(d[1] & 0x7f, 96);
+        const uint16_t seq = static_cast<uint16_t>((d[2] << 8) | d[3]);
+        ASSERT_EQ(seq, expectSeq) << "a datagram missing or out of order";
+        if (seq == c.firstSeq) {
+            EXPECT_EQ((d[12] >> 1) & 0x3f, 32) << "the first packet is not a VPS";
+        }
+        expectSeq = static_cast<uint16_t>(seq + 1);
+        if (((d[12] >> 1) & 0x3f) == 49) {
+            ++fragments;
+            if ((d[14] & 0x40) == 0) {
+                EXPECT_EQ(d.size(), 1412u) << "a fragmentation unit other than a NAL's last";
+            }
+        }
+        markers += (d[1] & 0x80) != 0 ? 1 : 0;
+    }
+    EXPECT_GT(fragments, 60u);  // the stream's frames are fragmented: GSO has runs to send
+    EXPECT_TRUE(waitFor([&] { return server.figure("rtsp_udp_gso_sends") > 0; }, 10))
+        << server.process->err();
+    EXPECT_EQ(server.figure("rtsp_udp_gso_refused"), 0);
+    EXPECT_EQ(server.figure("rtsp_udp_lost"), 0);
+}
+
+// A route whose MTU is below the packets (a network namespace of this test's own, loopback
+// MTU 1300): the kernel refuses to segment, the server sends each packet as a datagram of its
+// own (IP-fragmented on that route), logs it once, counts it, and FFmpeg decodes every frame.
+TEST(RtspServer, WhereTheKernelRefusesGsoEachPacketGoesAloneAndFfmpegDecodes) {
+    TempDir dir;
+    const std::string script = R"(set -e
+ip link set lo mtu 1300 up
+"$1" --pattern -s 160x120 --keyint 15 --rtsp 127.0.0.1:8554 --stats-json 2>"$2/server.log" &
+server=$!
+i=0; until grep -q 'RTSP server listening' "$2/server.log"; do
+  i=$((i+1)); [ $i -lt 300 ] || exit 3; sleep 0.1; done
+ffmpeg -hide_banner -nostdin -loglevel error -rtsp_transport udp -i rtsp://127.0.0.1:8554/ \
+  -frames:v 45 -c copy -f hevc -flush_packets 1 -y "$2/out.h265"
+i=0; until grep -q '"rtsp_udp_gso_refused":1' "$2/server.log"; do
+  i=$((i+1)); [ $i -lt 300 ] || exit 4; sleep 0.1; done
+kill -INT $server
+wait $server
+)";
+    const ProcessResult r = runProcess(
+        {"unshare", "-rn", "sh", "-c", script, "sh", binaryPath(), dir.path().string()}, 120);
+    const std::vector<uint8_t> bytes = readFile(dir.file("server.log"));
+    const std::string log(bytes.begin(), bytes.end());
+    ASSERT_EQ(r.exitCode, 0) << r.err << log;
+    expectDecodes(dir.file("out.h265"), 45);
+    const std::string refusal = "the kernel refuses UDP segmentation";
+    const size_t first = log.find(refusal);
+    EXPECT_NE(first, std::string::npos) << log;
+    EXPECT_EQ(log.find(refusal, first + 1), std::string::npos) << "logged more than once";
+    EXPECT_EQ(log.find("\"rtsp_udp_lost\":0"), log.find("\"rtsp_udp_lost\":")) << log;
+}
+
+// A real client's receiver reports (FFmpeg sends them to the port after the RTP one) arrive
+// and are counted while it plays.
+TEST(RtspServer, FfmpegReceiverReportsOverUdpAreReadAndCounted) {
+    Server server;
+    TempDir dir;
+    const std::string out = dir.file("a.h265");
+    ChildProcess client(ffmpegPull(server.url(), "udp", 150, out));
+    EXPECT_TRUE(waitFor([&] { return server.figure("rtsp_rtcp_reports") >= 2; }, 30))
+        << server.process->err();
+    EXPECT_EQ(client.wait(60), 0) << client.err();
+    expectDecodes(out, 150);
+    EXPECT_EQ(server.figure("rtsp_rtcp_rejected"), 0);
+}
+
+// Receiver reports keep a UDP client's session alive without a word on its RTSP connection:
+// of two clients that play and then say nothing there, the one that sends reports outlives
+// the other's timeout, though it began first. A datagram that is not RTCP, or a report from
+// elsewhere than the client's RTCP port, is dropped and counted.
+TEST(RtspServer, UdpReceiverReportsKeepASessionAliveAndStrayDatagramsAreCounted) {
+    Server server({"--rtsp-timeout", "5"});
+    UdpClient reporting(server);
+    UdpClient silent(server);
+    ASSERT_NE(reporting.serverRtcpPort, 0);
+    ASSERT_NE(silent.serverRtcpPort, 0);
+    // A report every 15 frames, until the silent client's connection is closed.
+    int markers = 0;
+    bool silentClosed = false;
+    const int64_t end = monotonicNs() + 60'000'000'000;
+    while (!silentClosed && monotonicNs() < end) {
+        const std::vector<uint8_t> d = reporting.rtp.receive();
+        ASSERT_FALSE(d.empty()) << "no RTP packet for 10 s";
+        if (d.size() >= 2 && (d[1] & 0x80) != 0 && ++markers % 15 == 0) {
+            reporting.rtcp.sendTo(reporting.serverRtcpPort, receiverReport());
+        }
+        pollfd p{silent.rtsp.fd, POLLIN, 0};
+        char c = 0;
+        silentClosed = poll(&p, 1, 0) == 1 && ::read(silent.rtsp.fd, &c, 1) == 0;
+    }
+    ASSERT_TRUE(silentClosed) << server.process->err();
+    EXPECT_TRUE(waitFor([&] { return server.figure("rtsp_timeouts") == 1; }, 10));
+    EXPECT_GE(server.figure("rtsp_rtcp_reports"), 1);
+    // The reporting client is still served and answered.
+    EXPECT_EQ(statusOf(reporting.rtsp.request("OPTIONS", "*", 4)), "RTSP/1.0 200 OK");
+    EXPECT_FALSE(reporting.rtp.receive().empty());
+    // Not RTCP, from the client's own RTCP port; a report from another port.
+    reporting.rtcp.sendTo(reporting.serverRtcpPort, {'h', 'e', 'l', 'l', 'o', '!', '!', '!'});
+    UdpSocket stranger;
+    stranger.sendTo(reporting.serverRtcpPort, receiverReport());
+    EXPECT_TRUE(waitFor([&] { return server.figure("rtsp_rtcp_rejected") == 2; }, 10))
+        << server.process->err();
+    EXPECT_TRUE(server.process->waitForStderr("datagram on the RTCP port", 10));
+}
+
 TEST(RtspServer, BadRequestsAreAnsweredAndClosedAndTheServerGoesOn) {
     Server server({"--max-peers", "20"});
     {
@@ -447,6 +652,19 @@ TEST(RtspServer, ASilentClientIsClosedAfterTheTimeout) {
     EXPECT_EQ(statusOf(c.request("OPTIONS", "*", 1)), "RTSP/1.0 200 OK");
     EXPECT_TRUE(c.closedWithin(20));
     EXPECT_TRUE(waitFor([&] { return server.figure("rtsp_timeouts") == 1; }, 10));
+}
+
+// --exit-on-disconnect: the run ends (exit code 8) when the last RTSP client leaves.
+TEST(RtspServer, ExitOnDisconnectEndsTheRunWhenTheLastClientLeaves) {
+    Server server({"--exit-on-disconnect"});
+    TempDir dir;
+    const ProcessResult r = runProcess(ffmpegPull(server.url(), "udp", 10, dir.file("a.h265")), 60);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    expectDecodes(dir.file("a.h265"), 10);
+    EXPECT_EQ(server.process->wait(30), 8) << server.process->err();
+    EXPECT_NE(server.process->err().find("the last RTSP client left (--exit-on-disconnect)"),
+              std::string::npos)
+        << server.process->err();
 }
 
 TEST(RtspServer, BadOptionValuesAreUsageErrors) {
