@@ -25,12 +25,6 @@ constexpr int64_t kReportIntervalNs = 5'000'000'000;
 // Answers and RTCP reports waiting for a client to read them, at most.
 constexpr size_t kMaxControlBytes = 64 * 1024;
 
-int64_t wallClockNs() {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 // The local address a connection reached, without the port.
 std::string localAddress(int fd) {
     sockaddr_storage ss{};

@@ -3,7 +3,9 @@
 // the reader keeps stays bounded, a failed reader stays failed, and every answer is one
 // well-formed RTSP response (status line, "Name: value" headers, an empty line, then exactly
 // Content-Length bytes), whatever the request held: no header of the client's makes a line
-// of its own in the answer.
+// of its own in the answer. The same bytes as one UDP datagram on the RTCP port: the RTCP
+// check reads nothing outside it, and what it takes starts as a report of RTP version 2 in
+// whole 32-bit words.
 //
 // Input: 1 byte seeding the chunk sizes, then the bytes a client sends.
 
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
+#include "net/rtp.hpp"
 #include "net/rtsp.hpp"
 
 using namespace h265direct;
@@ -110,6 +113,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     const std::span<const uint8_t> stream(data + 1, size - 1);
+    // A copy of exactly the datagram's size, so that AddressSanitizer sees any read past it.
+    const std::vector<uint8_t> datagram(stream.begin(), stream.end());
+    if (net::isRtcpCompound(datagram)) {
+        FUZZ_CHECK(datagram.size() >= 8 && datagram.size() % 4 == 0);
+        FUZZ_CHECK((datagram[0] & 0xc0) == 0x80 && (datagram[1] == 200 || datagram[1] == 201));
+    }
     const Reading whole = read(stream, 0, true);
     const Reading cut = read(stream, data[0] == 0 ? 1 : data[0], false);
     FUZZ_CHECK(whole.failed == cut.failed);
