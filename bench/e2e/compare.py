@@ -34,6 +34,9 @@ keyframe interval, 4:2:0 unless stated; each sends to a receiver in this program
               SRT listener (MPEG-TS, discarded): the cost of publishing, against h265direct
   publish-rtsp (only on request) the same with --publish rtsp:// to FFmpeg listening for RTSP
               RECORD (-rtsp_flags listen)
+  rtsp-tcp    (only on request) h265direct -t as above plus --rtsp 127.0.0.1:PORT, with one
+              FFmpeg client pulling over RTSP (RTP interleaved on TCP) from when the server
+              listens (its log: WORK/logs/rtsp-client-*.log): the cost of the RTSP server
 
 Method (docs/benchmarks.md explains it at length):
 - Inputs are made once: raw YUYV clips with motion (ffmpeg testsrc2, rotating, with temporal
@@ -65,6 +68,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -95,9 +99,10 @@ LABELS = {
     "epoll": "h265direct -t, epoll backend (--io epoll)",
     "publish-srt": "h265direct -t + --publish srt:// (FFmpeg listener)",
     "publish-rtsp": "h265direct -t + --publish rtsp:// (FFmpeg listening)",
+    "rtsp-tcp": "h265direct -t + --rtsp, one FFmpeg client over TCP",
 }
 # only when asked for with --contenders
-EXTRA_CONTENDERS = ["prefetch", "inline", "epoll", "publish-srt", "publish-rtsp"]
+EXTRA_CONTENDERS = ["prefetch", "inline", "epoll", "publish-srt", "publish-rtsp", "rtsp-tcp"]
 
 
 def log(msg):
@@ -193,7 +198,22 @@ def publish_server(name):
     return proc, url
 
 
-def contender_cmd(args, name, inp, mode, port, publish_url=None):
+def rtsp_client(port, logpath, started):
+    """Once h265direct's RTSP server listens on port, one FFmpeg client pulling the stream
+    over TCP and discarding it; the process goes into `started`."""
+    end = time.monotonic() + 20
+    while not port_bound(port, True):
+        if time.monotonic() > end:
+            return
+        time.sleep(0.01)
+    with open(logpath, "wb") as logfile:
+        started.append(subprocess.Popen(
+            ["ffmpeg", "-hide_banner", "-nostdin", "-rtsp_transport", "tcp", "-i",
+             f"rtsp://127.0.0.1:{port}/", "-c", "copy", "-f", "null", "-"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=logfile))
+
+
+def contender_cmd(args, name, inp, mode, port, publish_url=None, rtsp_port=None):
     """(argv, input file, framing, transport) of one contender."""
     w, h, b = inp["width"], inp["height"], inp["bitrate"]
     size = f"{w}x{h}"
@@ -218,7 +238,7 @@ def contender_cmd(args, name, inp, mode, port, publish_url=None):
                f"key-int-max={KEYINT}", "!", "h265parse", "!", "tcpclientsink",
                "host=127.0.0.1", f"port={port}", "sync=false"]
         return cmd, inp["yuyv"], "annexb", "tcp"
-    if name in ("h265direct", "inline", "epoll", "publish-srt", "publish-rtsp"):
+    if name in ("h265direct", "inline", "epoll", "publish-srt", "publish-rtsp", "rtsp-tcp"):
         cmd = [os.path.join(args.build, "h265direct"), "--input", "-",
                "--pixel-format", "YUYV", "-s", size, "-r", str(FPS), "--no-pace", "-b", str(b),
                "--keyint", str(KEYINT), "-q"]
@@ -228,6 +248,8 @@ def contender_cmd(args, name, inp, mode, port, publish_url=None):
             cmd += ["--io", "epoll"]
         if publish_url:
             cmd += ["--publish", publish_url]
+        if rtsp_port:
+            cmd += ["--rtsp", f"127.0.0.1:{rtsp_port}"]
         if args.h265direct_stdout:
             # Before the TCP output exists: the Annex-B stream on stdout, read like a socket.
             return cmd + ["-o", "-"], inp["yuyv"], "annexb", "stdout"
@@ -272,7 +294,14 @@ def run_one(args, name, inp, mode, keep_stream=None):
     server, publish_url = (None, None)
     if name.startswith("publish-"):
         server, publish_url = publish_server(name)
-    cmd, path, framing, transport = contender_cmd(args, name, inp, mode, port, publish_url)
+    rtsp_port = None
+    if name == "rtsp-tcp":
+        probe_sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        probe_sock.bind(("127.0.0.1", 0))
+        rtsp_port = probe_sock.getsockname()[1]
+        probe_sock.close()
+    cmd, path, framing, transport = contender_cmd(args, name, inp, mode, port, publish_url,
+                                                  rtsp_port)
 
     fbytes = frame_bytes_of(path, inp)
     with open(path, "rb") as f:
@@ -301,6 +330,12 @@ def run_one(args, name, inp, mode, keep_stream=None):
     os.close(rfd)
     os.close(info_w)
     info = os.fdopen(info_r, "r")
+    rtsp_clients, rtsp_thread = [], None
+    if rtsp_port:
+        rtsp_log = os.path.join(args.work, "logs", f"rtsp-client-{inp['name']}-{mode}.log")
+        rtsp_thread = threading.Thread(target=rtsp_client,
+                                       args=(rtsp_port, rtsp_log, rtsp_clients))
+        rtsp_thread.start()
     first = info.readline().split()
     pid = int(first[1]) if len(first) == 2 and first[0] == "pid" else proc.pid
 
@@ -433,6 +468,13 @@ def run_one(args, name, inp, mode, keep_stream=None):
     if server is not None:
         server.terminate()
         server.wait()
+    if rtsp_thread is not None:
+        rtsp_thread.join()
+        for client in rtsp_clients:
+            client.terminate()
+            client.wait()
+        if not rtsp_clients:
+            log(f"{name}: the RTSP client could not start")
     errfile.close()
     view.release()
     data.close()
