@@ -168,7 +168,8 @@ Status Converter::convert(const FrameView& src, const I420Planes& dst) {
             packed422ToI420(planes[0], strides[0], f.packedOrder, w, h, dst);
             return Status::Ok;
         case Layout::kSemiPlanar:
-            semiPlanar420ToI420(planes[0], strides[0], planes[1], strides[1], f.crFirst, w, h, dst);
+            semiPlanarToI420(planes[0], strides[0], planes[1], strides[1], f.crFirst,
+                             f.yChromaShift == 0, w, h, dst);
             return Status::Ok;
         case Layout::kPlanar: {
             if (f.xChromaShift == 0) {  // 4:4:4: libswscale, Cb before Cr

@@ -71,6 +71,15 @@ void deinterleave(const uint8_t* __restrict src, uint8_t* __restrict first,
     }
 }
 
+// Two lines of interleaved chroma (a above b) into one line of each, averaged.
+void deinterleaveAveraged(const uint8_t* __restrict a, const uint8_t* __restrict b,
+                          uint8_t* __restrict first, uint8_t* __restrict second, int samples) {
+    for (int x = 0; x < samples; ++x) {
+        first[x] = average(a[2 * x], b[2 * x]);
+        second[x] = average(a[2 * x + 1], b[2 * x + 1]);
+    }
+}
+
 void averageLines(const uint8_t* __restrict a, const uint8_t* __restrict b, uint8_t* __restrict out,
                   int samples) {
     for (int x = 0; x < samples; ++x) {
@@ -108,14 +117,20 @@ void packed422ToI420(const uint8_t* src, int srcStride, Packed422Order order, in
     }
 }
 
-void semiPlanar420ToI420(const uint8_t* luma, int lumaStride, const uint8_t* chroma,
-                         int chromaStride, bool crFirst, int width, int height,
-                         const I420Planes& dst) {
+void semiPlanarToI420(const uint8_t* luma, int lumaStride, const uint8_t* chroma, int chromaStride,
+                      bool crFirst, bool chroma422, int width, int height, const I420Planes& dst) {
     copyLines(luma, lumaStride, dst.y, dst.strideY, width, height);
     for (int r = 0; r < height / 2; ++r) {
         uint8_t* u = line(dst.u, dst.strideU, r);
         uint8_t* v = line(dst.v, dst.strideV, r);
-        deinterleave(line(chroma, chromaStride, r), crFirst ? v : u, crFirst ? u : v, width / 2);
+        if (chroma422) {
+            deinterleaveAveraged(line(chroma, chromaStride, 2 * r),
+                                 line(chroma, chromaStride, 2 * r + 1), crFirst ? v : u,
+                                 crFirst ? u : v, width / 2);
+        } else {
+            deinterleave(line(chroma, chromaStride, r), crFirst ? v : u, crFirst ? u : v,
+                         width / 2);
+        }
     }
 }
 

@@ -17,10 +17,10 @@ namespace h265direct {
 void packed422ToI420(const uint8_t* src, int srcStride, Packed422Order order, int width, int height,
                      const I420Planes& dst);
 
-// NV12 (Cb first) or NV21 (Cr first).
-void semiPlanar420ToI420(const uint8_t* luma, int lumaStride, const uint8_t* chroma,
-                         int chromaStride, bool crFirst, int width, int height,
-                         const I420Planes& dst);
+// NV12 (Cb first) or NV21 (Cr first); with chroma422, NV16 or NV61 (chroma lines averaged in
+// pairs, as planarToI420 does, so both give the same bytes from the same picture).
+void semiPlanarToI420(const uint8_t* luma, int lumaStride, const uint8_t* chroma, int chromaStride,
+                      bool crFirst, bool chroma422, int width, int height, const I420Planes& dst);
 
 // Planar 4:2:0 or 4:2:2 (chromaRows = height or height / 2) with Cb and Cr planes given.
 void planarToI420(const uint8_t* luma, int lumaStride, const uint8_t* cb, int cbStride,

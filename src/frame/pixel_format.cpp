@@ -15,12 +15,11 @@ constexpr int kMaxDimension = 16384;
 
 // One row per format. The order is the order --help shows: packed YUV first (what cameras
 // give), then planar YUV, RGB, grey. Costs: I420 itself needs no work; semi-planar 4:2:0
-// only de-interleaves chroma; YV12 swaps planes; packed 4:2:2 unpacks and halves chroma
-// vertically; 4:4:4 halves chroma both ways (libswscale); RGB needs a colour-space matrix per
-// pixel; grey loses the colour the camera
-// may have. Bare RGB aliases (XRGB, BGRX...) follow FFmpeg and GStreamer (byte order in
-// memory); the "32" suffixed ones follow the V4L2 macros, whose names do not always match
-// the byte order.
+// only de-interleaves chroma; YV12 swaps planes; packed and semi-planar 4:2:2 halve chroma
+// vertically; 4:4:4 halves chroma both ways (libswscale); RGB needs a colour-space matrix
+// per pixel; grey loses the colour the camera may have. Bare RGB aliases (XRGB, BGRX...)
+// follow FFmpeg and GStreamer (byte order in memory); the "32" suffixed ones follow the V4L2
+// macros, whose names do not always match the byte order.
 constexpr auto P = Layout::kPacked422;
 constexpr auto S = Layout::kSemiPlanar;
 constexpr auto Q = Layout::kPlanar;
@@ -54,6 +53,14 @@ const std::vector<PixelFormatInfo>& table() {
          S, 2, 1, 1, 1, 2, false, kYuyv, {AV_PIX_FMT_NV12, false, false}, 10, 2},
         {V4L2_PIX_FMT_NV21M, "NM21", "NV21 with each plane in a buffer of its own (NV21M)", "NV21M",
          S, 2, 1, 1, 1, 2, true, kYuyv, {AV_PIX_FMT_NV21, false, false}, 11, 2},
+        {V4L2_PIX_FMT_NV16, "NV16", "YUV 4:2:2, Y plane + interleaved U V plane", "",
+         S, 2, 1, 0, 1, 2, false, kYuyv, {AV_PIX_FMT_NV16, false, false}, 26, 1},
+        {V4L2_PIX_FMT_NV61, "NV61", "YUV 4:2:2, Y plane + interleaved V U plane", "",
+         S, 2, 1, 0, 1, 2, true, kYuyv, {AV_PIX_FMT_NV16, true, false}, 26, 1},
+        {V4L2_PIX_FMT_NV16M, "NM16", "YUV 4:2:2, Y plane + interleaved U V plane, a buffer each (NV16M)",
+         "NV16M", S, 2, 1, 0, 1, 2, false, kYuyv, {AV_PIX_FMT_NV16, false, false}, 26, 2},
+        {V4L2_PIX_FMT_NV61M, "NM61", "NM16 with V before U (NV61M)",
+         "NV61M", S, 2, 1, 0, 1, 2, true, kYuyv, {AV_PIX_FMT_NV16, true, false}, 26, 2},
         {V4L2_PIX_FMT_YUV420, "YU12", "YUV 4:2:0 planar, Y U V (I420)", "I420 IYUV YUV420 YUV420P",
          Q, 3, 1, 1, 1, 1, false, kYuyv, {AV_PIX_FMT_YUV420P, false, false}, 0, 1},
         {V4L2_PIX_FMT_YVU420, "YV12", "YUV 4:2:0 planar, Y V U", "YVU420",

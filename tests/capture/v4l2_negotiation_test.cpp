@@ -177,7 +177,8 @@ TEST(V4l2Negotiation, MultiplanarVividFormats) {
     EXPECT_EQ(r->cost, 0);
     for (uint32_t fourcc :
          {V4L2_PIX_FMT_NV12M, V4L2_PIX_FMT_NV21M, V4L2_PIX_FMT_YUV420M, V4L2_PIX_FMT_YVU420M,
-          V4L2_PIX_FMT_YUV422M, V4L2_PIX_FMT_YVU422M, V4L2_PIX_FMT_YUV444M, V4L2_PIX_FMT_YVU444M}) {
+          V4L2_PIX_FMT_YUV422M, V4L2_PIX_FMT_YVU422M, V4L2_PIX_FMT_YUV444M, V4L2_PIX_FMT_YVU444M,
+          V4L2_PIX_FMT_NV16M, V4L2_PIX_FMT_NV61M}) {
         const auto f = negotiateFormat(formats, request(320, 180, 15, fourcc), inTable);
         ASSERT_TRUE(f.ok()) << f.error().message;
         EXPECT_EQ(f->fourcc, fourcc);
@@ -186,8 +187,8 @@ TEST(V4l2Negotiation, MultiplanarVividFormats) {
     }
     EXPECT_EQ(negotiateFormat(formats, request(320, 180, 15, V4L2_PIX_FMT_YUV420M), inTable)->cost,
               0);
-    // Semi-planar 4:2:2 with a buffer per plane is offered but not in the table.
-    const auto bad = negotiateFormat(formats, request(320, 180, 15, V4L2_PIX_FMT_NV16M), inTable);
+    // Semi-planar 4:4:4 is offered but not in the table.
+    const auto bad = negotiateFormat(formats, request(320, 180, 15, V4L2_PIX_FMT_NV24), inTable);
     EXPECT_FALSE(bad.ok());
     EXPECT_EQ(bad.error().exitCode, kExitFormat);
     EXPECT_NE(bad.error().message.find("cannot convert"), std::string::npos) << bad.error().message;

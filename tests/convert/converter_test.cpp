@@ -170,6 +170,16 @@ std::vector<uint8_t> pack(uint32_t fourcc, const std::vector<Rgb>& rgb, const Yu
             append(yuv.u);
             append(yuv.v);
             break;
+        case V4L2_PIX_FMT_NV16:
+        case V4L2_PIX_FMT_NV16M:
+            append(yuv.y);
+            interleave(u422, v422);
+            break;
+        case V4L2_PIX_FMT_NV61:
+        case V4L2_PIX_FMT_NV61M:
+            append(yuv.y);
+            interleave(v422, u422);
+            break;
         case V4L2_PIX_FMT_YVU444M:
             append(yuv.y);
             append(yuv.v);
@@ -212,11 +222,14 @@ std::vector<uint8_t> pack(uint32_t fourcc, const std::vector<Rgb>& rgb, const Yu
 
 // FFmpeg's name for the same bytes, a filter when FFmpeg has no such layout, and the
 // scaler's flags where ours differ from FFmpeg's bicubic default (4:4:4: an area average,
-// where bicubic rings by up to 19 levels at the bars' edges on both chroma axes).
+// where bicubic rings by up to 19 levels at the bars' edges on both chroma axes). FFmpeg 5.1
+// cannot convert semi-planar 4:2:2 at all: it gets the same picture as planar 4:2:2
+// (`samePictureAs`), the same samples in other places.
 struct FfmpegInput {
     const char* pixFmt;
     const char* filter;
     const char* swsFlags = nullptr;
+    uint32_t samePictureAs = 0;
 };
 FfmpegInput ffmpegInput(uint32_t fourcc) {
     switch (fourcc) {
@@ -247,6 +260,11 @@ FfmpegInput ffmpegInput(uint32_t fourcc) {
             return {"yuv422p", "shuffleplanes=0:2:1"};
         case V4L2_PIX_FMT_YUV444M:
             return {"yuv444p", nullptr, "area"};
+        case V4L2_PIX_FMT_NV16:
+        case V4L2_PIX_FMT_NV61:
+        case V4L2_PIX_FMT_NV16M:
+        case V4L2_PIX_FMT_NV61M:
+            return {"yuv422p", nullptr, nullptr, V4L2_PIX_FMT_YUV422P};
         case V4L2_PIX_FMT_YVU444M:
             return {"yuv444p", "shuffleplanes=0:2:1", "area"};
         case V4L2_PIX_FMT_RGB24:
@@ -400,7 +418,8 @@ TEST_P(ConverterFormats, MatchesFfmpegAndTheIntendedPicture) {
     TempDir dir;
     const FfmpegInput ff = ffmpegInput(fourcc);
     ASSERT_NE(ff.pixFmt, nullptr);
-    const auto ffmpeg = ffmpegToI420(dir, name, src, ff);
+    const auto ffmpeg =
+        ffmpegToI420(dir, name, ff.samePictureAs != 0 ? pack(ff.samePictureAs, rgb, yuv) : src, ff);
 
     const PixelFormatInfo* info = findPixelFormat(fourcc);
     const bool exact = info->yChromaShift == 1;  // 4:2:0 sources: only repacked

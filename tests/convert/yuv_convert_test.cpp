@@ -128,8 +128,8 @@ TEST(YuvConvert, SemiPlanarChromaDeinterleavedInEitherOrder) {
     const auto chroma = randomBytes(size_t(chromaStride) * h / 2, 2);
     for (bool crFirst : {false, true}) {
         Picture pic(w, h, 3);
-        semiPlanar420ToI420(luma.data(), lumaStride, chroma.data(), chromaStride, crFirst, w, h,
-                            pic.planes());
+        semiPlanarToI420(luma.data(), lumaStride, chroma.data(), chromaStride, crFirst, false, w, h,
+                         pic.planes());
         int wrong = 0;
         for (int r = 0; r < h; ++r) {
             for (int x = 0; x < w; ++x) {
@@ -145,6 +145,38 @@ TEST(YuvConvert, SemiPlanarChromaDeinterleavedInEitherOrder) {
             }
         }
         EXPECT_EQ(wrong, 0) << (crFirst ? "NV21" : "NV12");
+        EXPECT_TRUE(pic.paddingUntouched());
+    }
+}
+
+// NV16/NV61: each chroma sample the average of the two lines' samples, as planar 4:2:2 gives.
+TEST(YuvConvert, SemiPlanar422ChromaLinePairsAveragedInEitherOrder) {
+    const int w = 70, h = 10, lumaStride = 80, chromaStride = 76;
+    const auto luma = randomBytes(size_t(lumaStride) * h, 6);
+    const auto chroma = randomBytes(size_t(chromaStride) * h, 7);
+    for (bool crFirst : {false, true}) {
+        Picture pic(w, h, 3);
+        semiPlanarToI420(luma.data(), lumaStride, chroma.data(), chromaStride, crFirst, true, w, h,
+                         pic.planes());
+        int wrong = 0;
+        for (int r = 0; r < h; ++r) {
+            for (int x = 0; x < w; ++x) {
+                wrong += pic.Y(x, r) != luma[size_t(r) * lumaStride + x];
+            }
+        }
+        auto avg = [&](int row, int index) {
+            const size_t a = size_t(2 * row) * chromaStride + size_t(index);
+            return uint8_t((chroma[a] + chroma[a + size_t(chromaStride)] + 1) / 2);
+        };
+        for (int r = 0; r < h / 2; ++r) {
+            for (int x = 0; x < w / 2; ++x) {
+                const uint8_t first = avg(r, 2 * x);
+                const uint8_t second = avg(r, 2 * x + 1);
+                wrong += pic.U(x, r) != (crFirst ? second : first);
+                wrong += pic.V(x, r) != (crFirst ? first : second);
+            }
+        }
+        EXPECT_EQ(wrong, 0) << (crFirst ? "NV61" : "NV16");
         EXPECT_TRUE(pic.paddingUntouched());
     }
 }

@@ -80,7 +80,7 @@ TEST(PixelFormat, ParsesCaseInsensitivelyAndAliases) {
 
 TEST(PixelFormat, RejectsUnknownText) {
     for (const char* bad : {"", "MJPG", "H264", "YUYV ", " YUYV", "YUY", "YUYVX", "I4200", "rgb48",
-                            "NV16", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}) {
+                            "NV24", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}) {
         EXPECT_FALSE(parseFourcc(bad).has_value()) << '"' << bad << '"';
     }
 }
@@ -121,6 +121,10 @@ TEST(PixelFormat, PackedLayoutOfEachFormat) {
         {V4L2_PIX_FMT_YUV422M, 3, {640, 320, 320}, {0, luma, luma * 3 / 2}, luma * 2},
         {V4L2_PIX_FMT_YVU422M, 3, {640, 320, 320}, {0, luma, luma * 3 / 2}, luma * 2},
         {V4L2_PIX_FMT_YUV444M, 3, {640, 640, 640}, {0, luma, luma * 2}, luma * 3},
+        {V4L2_PIX_FMT_NV16M, 2, {640, 640, 0}, {0, luma, 0}, luma * 2},
+        {V4L2_PIX_FMT_NV61M, 2, {640, 640, 0}, {0, luma, 0}, luma * 2},
+        {V4L2_PIX_FMT_NV16, 2, {640, 640, 0}, {0, luma, 0}, luma * 2},
+        {V4L2_PIX_FMT_NV61, 2, {640, 640, 0}, {0, luma, 0}, luma * 2},
         {V4L2_PIX_FMT_YVU444M, 3, {640, 640, 640}, {0, luma, luma * 2}, luma * 3},
         {V4L2_PIX_FMT_RGB24, 1, {1920, 0, 0}, {0, 0, 0}, luma * 3},
         {V4L2_PIX_FMT_BGR24, 1, {1920, 0, 0}, {0, 0, 0}, luma * 3},

@@ -157,7 +157,7 @@ mkdir -p /dev/v4l/by-path
 ln -s ../../video1 /dev/v4l/by-path/platform-vivid.1-video-index0
 run mp_list_formats "$BIN" -d $MP --list-formats
 chroot /host /usr/bin/v4l2-ctl -d $MP --set-ctrl=osd_text_mode=2
-for f in YUYV NV12 NM12 YM12 YM16 YM61 YM24 YM42; do
+for f in YUYV NV12 NM12 YM12 YM16 YM61 YM24 YM42 NM16 NM61; do
     chroot /host /usr/bin/v4l2-ctl -d $MP --set-fmt-video=width=320,height=180,pixelformat=$f \
         --stream-mmap --stream-count=2 --stream-to=$OUT/mp_raw_ref_$f.raw > /dev/null 2>&1
     run mp_raw_$f "$PROBE" $MP $f 320x180 15 2 $OUT/mp_raw_$f.raw
