@@ -100,7 +100,8 @@ Converter::Converter(const FrameFormat& in) : impl_(std::make_unique<Impl>()) {
     // x265 copies its input picture line by line with any stride, so planar 4:2:0 from the
     // source (I420, or YV12 with its chroma planes swapped) is handed over as it is.
     passThrough_ = info->layout == Layout::kPlanar && info->yChromaShift == 1;
-    if (info->layout != Layout::kRgb && info->xChromaShift != 0) {
+    const bool planar444 = info->layout == Layout::kPlanar && info->xChromaShift == 0;
+    if (info->layout != Layout::kRgb && !planar444) {
         return;  // our own loops
     }
     m.lib = &swscaleLib(("converting " + name).c_str());

@@ -1,7 +1,7 @@
-// libswscale is loaded only for RGB formats: a Y'CbCr source never maps it (nor the
-// libraries libavutil pulls in), and when it cannot be loaded an RGB run says so and exits
-// while Y'CbCr runs are unaffected. Checked on the real binary with the dynamic loader's
-// own trace (LD_DEBUG).
+// libswscale is loaded only for RGB and planar 4:4:4 formats: a 4:2:0, 4:2:2 or grey source
+// never maps it (nor the libraries libavutil pulls in), and when it cannot be loaded an RGB
+// run says so and exits while the others are unaffected. Checked on the real binary with the
+// dynamic loader's own trace (LD_DEBUG).
 
 #include <gtest/gtest.h>
 
@@ -24,7 +24,7 @@ ProcessResult runPattern(const std::string& env, const std::string& fourcc) {
 
 TEST(SwscaleLoading, YuvSourcesNeverLoadItRgbSourcesDo) {
     const std::string lib = h265direct::swscaleLibraryName();
-    for (const char* fourcc : {"YUYV", "UYVY", "NV12", "YU12", "422P", "GREY"}) {
+    for (const char* fourcc : {"YUYV", "UYVY", "NV12", "NV16", "YU12", "422P", "GREY"}) {
         const ProcessResult r = runPattern("LD_DEBUG=files", fourcc);
         EXPECT_EQ(r.exitCode, 0) << fourcc << ": " << r.err;
         // The trace names every object the loader opens; the program's own libraries are
@@ -33,9 +33,11 @@ TEST(SwscaleLoading, YuvSourcesNeverLoadItRgbSourcesDo) {
         EXPECT_EQ(r.err.find("libswscale"), std::string::npos) << fourcc;
         EXPECT_EQ(r.err.find("libavutil"), std::string::npos) << fourcc;
     }
-    const ProcessResult rgb = runPattern("LD_DEBUG=files", "RGB3");
-    EXPECT_EQ(rgb.exitCode, 0) << rgb.err;
-    EXPECT_NE(rgb.err.find(lib), std::string::npos);
+    for (const char* fourcc : {"RGB3", "YM24"}) {
+        const ProcessResult r = runPattern("LD_DEBUG=files", fourcc);
+        EXPECT_EQ(r.exitCode, 0) << fourcc << ": " << r.err;
+        EXPECT_NE(r.err.find(lib), std::string::npos) << fourcc;
+    }
 }
 
 TEST(SwscaleLoading, UnloadableLibraryIsAClearErrorForRgbOnly) {
