@@ -173,13 +173,19 @@ def port_bound(port, tcp):
     return False
 
 
+def free_port():
+    """A local TCP port free right now (bound, read, released)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def publish_server(name):
     """A local FFmpeg server for a publish contender, taking the stream and discarding it;
     returns (process, the URL to publish to) once it listens."""
-    probe_sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    probe_sock.bind(("127.0.0.1", 0))
-    port = probe_sock.getsockname()[1]
-    probe_sock.close()
+    port = free_port()
     if name == "publish-srt":
         url, source, opts = f"srt://127.0.0.1:{port}", f"srt://127.0.0.1:{port}?mode=listener", []
     else:
@@ -294,12 +300,7 @@ def run_one(args, name, inp, mode, keep_stream=None):
     server, publish_url = (None, None)
     if name.startswith("publish-"):
         server, publish_url = publish_server(name)
-    rtsp_port = None
-    if name == "rtsp-tcp":
-        probe_sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        probe_sock.bind(("127.0.0.1", 0))
-        rtsp_port = probe_sock.getsockname()[1]
-        probe_sock.close()
+    rtsp_port = free_port() if name == "rtsp-tcp" else None
     cmd, path, framing, transport = contender_cmd(args, name, inp, mode, port, publish_url,
                                                   rtsp_port)
 

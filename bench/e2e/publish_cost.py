@@ -17,21 +17,14 @@ median run without publishing. Needs perf (Debian: linux-perf) and FFmpeg.
 import argparse
 import os
 import re
-import socket
 import statistics
 import subprocess
 import tempfile
 import time
 
+from rtsp_clients import free_port
+
 FPS = 30
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def wait_bound(port, tcp, proc, what):
