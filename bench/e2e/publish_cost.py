@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Where the CPU of publishing goes: h265direct -t alone against h265direct -t plus
---publish srt:// and --publish rtsp://, sampled with perf.
+--publish srt://, --publish rtsp://, or --rtsp with one client, sampled with perf.
 
 Usage: bench/e2e/publish_cost.py [--program build/h265direct] [--seconds 20] [--repeat 3]
 
 Each run streams the paced 640x480 test pattern at 1000 kbit/s, 30 fps, for --seconds to a
 local h265direct-receiver (-t, length framing), and for the publish runs also to a local
-FFmpeg server that discards what it gets (SRT listener; RTSP listening for RECORD). `perf
+FFmpeg server that discards what it gets (SRT listener; RTSP listening for RECORD), or,
+for the RTSP server (--rtsp), to one FFmpeg client pulling over TCP and discarding. `perf
 record -F 1000` samples the whole h265direct process (every thread), so one sample is about
 1 ms of CPU. The encoder does the same work in every run, but its CPU varies from run to run
 on a shared machine by more than publishing costs; so the samples in libx265 are counted
@@ -62,7 +63,11 @@ def run(args, kind, tmp, index):
     cmd = [args.program, "--pattern", "-s", "640x480", "-r", str(FPS), "-b", "1000",
            "--frames", str(args.seconds * FPS), "-q", "-t", f"127.0.0.1:{port}",
            "--framing", "length"]
-    if kind != "raw":
+    client = None
+    if kind == "rtsp-server":
+        sport = free_port()
+        cmd += ["--rtsp", f"127.0.0.1:{sport}"]
+    elif kind != "raw":
         sport = free_port()
         if kind == "srt":
             source, url, opts = (f"srt://127.0.0.1:{sport}?mode=listener",
@@ -77,8 +82,20 @@ def run(args, kind, tmp, index):
         wait_bound(sport, kind == "rtsp", server, "the FFmpeg server")
         cmd += ["--publish", url]
     data = os.path.join(tmp, f"{kind}{index}.data")
-    subprocess.run(["perf", "record", "-q", "-F", "1000", "-o", data, "--"] + cmd, check=True,
-                   stderr=subprocess.DEVNULL)
+    perf = subprocess.Popen(["perf", "record", "-q", "-F", "1000", "-o", data, "--"] + cmd,
+                            stderr=subprocess.DEVNULL)
+    if kind == "rtsp-server":
+        wait_bound(sport, True, perf, "h265direct's RTSP server")
+        client = subprocess.Popen(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
+                                   "-rtsp_transport", "tcp", "-i", f"rtsp://127.0.0.1:{sport}/",
+                                   "-c", "copy", "-f", "null", "-"],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+    if perf.wait() != 0:
+        raise RuntimeError(f"{kind}: perf record or h265direct failed")
+    if client:
+        client.kill()
+        client.wait()
     receiver.wait(timeout=30)
     if server:
         server.kill()
@@ -110,13 +127,13 @@ def main():
     p.add_argument("--seconds", type=int, default=20)
     p.add_argument("--repeat", type=int, default=3)
     args = p.parse_args()
-    results = {"raw": [], "srt": [], "rtsp": []}
+    results = {"raw": [], "srt": [], "rtsp": [], "rtsp-server": []}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat):
             for kind in results:
                 r = run(args, kind, tmp, i)
                 results[kind].append(r)
-                print(f"{kind:5} run {i + 1}: ms per frame: total {r['total']:.2f}, "
+                print(f"{kind:11} run {i + 1}: ms per frame: total {r['total']:.2f}, "
                       f"libx265 {r['x265']:.2f}, the rest {r['other']:.3f} (kernel "
                       f"{r['kernel']:.3f}, SRT threads {r['srt_threads']:.3f}, loader "
                       f"{r['loader']:.3f}, libavformat/libsrt {r['libs']:.3f})", flush=True)
@@ -125,10 +142,10 @@ def main():
     print(f"median of {args.repeat}, ms of CPU per frame (1 sample = 1 ms):")
     print(f"  raw   total {base['total']:.2f} (libx265 {base['x265']:.2f}), "
           f"the rest {base['other']:.3f}")
-    for kind in ("srt", "rtsp"):
+    for kind in ("srt", "rtsp", "rtsp-server"):
         m = med[kind]
         extra = m["other"] - base["other"]
-        print(f"  {kind:5} the rest {m['other']:.3f}: +{extra:.3f} ms per frame = "
+        print(f"  {kind:11} the rest {m['other']:.3f}: +{extra:.3f} ms per frame = "
               f"{100 * extra / base['total']:+.1f} % of raw's total; of it SRT threads "
               f"{m['srt_threads']:.3f}, loader {m['loader'] - base['loader']:+.3f}, kernel "
               f"{m['kernel'] - base['kernel']:+.3f}, libavformat/libsrt "
