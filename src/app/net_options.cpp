@@ -42,8 +42,9 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
     parser.flag("--exit-on-disconnect", config.exitOnDisconnect,
                 "End the run (exit code 8) when the -t connection or a --publish session fails "
                 "or is lost, when the last -l receiver leaves, or when the last --rtsp client "
-                "leaves (its RTSP connection closes: TEARDOWN, gone, timed out); default: keep "
-                "running and reconnect");
+                "leaves (a connection that set up a session closes: TEARDOWN, gone, timed out; "
+                "one that only asked OPTIONS or DESCRIBE is no client); default: keep running "
+                "and reconnect");
     parser.flag("--keep-encoding", config.keepEncoding,
                 "Encode even while no receiver is connected (default: with only TCP outputs, "
                 "encoding pauses until one connects)");

@@ -412,12 +412,18 @@ void TcpOutput::Impl::reap() {
                     startConnectRound();
                 }
             }
-        } else if (config.exitOnDisconnect && server.hadPeer && peers.empty()) {
+        } else if (config.exitOnDisconnect && server.hadPeer && !anyClientLeft()) {
             LOG_ERROR(kNetTag, "the last %s left (--exit-on-disconnect)",
                       mode == Mode::Rtsp ? "RTSP client" : "receiver");
             setFatal(kExitNetwork);
         }
     }
+}
+
+bool TcpOutput::Impl::anyClientLeft() const {
+    return std::any_of(peers.begin(), peers.end(), [this](const std::unique_ptr<Peer>& p) {
+        return mode != Mode::Rtsp || (p->rtsp && p->rtsp->session.setUp());
+    });
 }
 
 void TcpOutput::Impl::beginFinish() {

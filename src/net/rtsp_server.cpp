@@ -188,6 +188,7 @@ void TcpOutput::Impl::answerRtsp(Peer& p, const RtspRequest& request) {
             r.writer = std::make_unique<RtpWriter>(r.ssrc, r.firstSeq, r.timestampOffset,
                                                    r.udp ? -1 : t.rtpChannel);
             p.queue.setWriter(r.writer.get());
+            server.hadPeer = true;
             break;
         }
         case RtspSession::Outcome::Play:

@@ -168,6 +168,9 @@ struct TcpOutput::Impl {
     void closePeer(Peer& p, const std::string& reason, bool error);
     void afterCompletions();
     void reap();
+    // Whether a client is still there for --exit-on-disconnect: any receiver (-l), an RTSP
+    // connection only with a session (one that sent OPTIONS or DESCRIBE alone is not a client).
+    bool anyClientLeft() const;
     void beginFinish();
     void teardown();
     void publishStats();
@@ -280,6 +283,8 @@ struct TcpOutput::Impl {
         // Held in reserve: out of descriptors, it is closed for a moment so that waiting
         // receivers can be accepted and closed (refused) instead of hanging in the backlog.
         UniqueFd reserveFd;
+        // A receiver was accepted (-l), or an RTSP client set up a session: from then on
+        // --exit-on-disconnect ends the run when none is left.
         bool hadPeer = false;
         uint16_t boundPort = 0;
     } server;

@@ -153,7 +153,9 @@ void TcpOutput::Impl::onAccept(Listener& l, const IoResult& r) {
     }
     armRecv(*p);
     peers.push_back(std::move(p));
-    server.hadPeer = true;
+    if (mode != Mode::Rtsp) {  // an RTSP connection counts once it sets up a session
+        server.hadPeer = true;
+    }
     {
         std::lock_guard lock(figures.mutex);
         ++figures.totals.connects;

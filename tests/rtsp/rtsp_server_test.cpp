@@ -654,9 +654,31 @@ TEST(RtspServer, ASilentClientIsClosedAfterTheTimeout) {
     EXPECT_TRUE(waitFor([&] { return server.figure("rtsp_timeouts") == 1; }, 10));
 }
 
-// --exit-on-disconnect: the run ends (exit code 8) when the last RTSP client leaves.
+// --exit-on-disconnect: the run ends (exit code 8) when the last RTSP client leaves. A
+// connection that only asks OPTIONS and DESCRIBE (a health check, a probe) is not a client:
+// the run goes on after it.
 TEST(RtspServer, ExitOnDisconnectEndsTheRunWhenTheLastClientLeaves) {
     Server server({"--exit-on-disconnect"});
+    {
+        RawClient probe(server.port);
+        EXPECT_EQ(statusOf(probe.request("OPTIONS", "*", 1)), "RTSP/1.0 200 OK");
+        EXPECT_EQ(statusOf(probe.request("DESCRIBE", server.url(), 2)), "RTSP/1.0 200 OK");
+    }
+    ASSERT_TRUE(server.process->waitForStderr("closed (closed by the client)", 30))
+        << server.process->err();
+    // Two more stats lines: the probe is gone from the server's list, and the run went on.
+    const auto statsLines = [&] {
+        const std::string err = server.process->err();
+        size_t n = 0;
+        for (size_t at = err.find("\"rtsp_peers\":"); at != std::string::npos;
+             at = err.find("\"rtsp_peers\":", at + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    const size_t before = statsLines();
+    ASSERT_TRUE(waitFor([&] { return statsLines() >= before + 2; }, 30)) << server.process->err();
+    EXPECT_EQ(server.figure("rtsp_peers"), 0);
     TempDir dir;
     const ProcessResult r = runProcess(ffmpegPull(server.url(), "udp", 10, dir.file("a.h265")), 60);
     ASSERT_EQ(r.exitCode, 0) << r.err;
