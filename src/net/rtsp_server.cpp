@@ -24,6 +24,7 @@ constexpr int64_t kDescribeWaitNs = 5'000'000'000;  // DESCRIBE waits this long 
 constexpr int64_t kReportIntervalNs = 5'000'000'000;
 // Answers and RTCP reports waiting for a client to read them, at most.
 constexpr size_t kMaxControlBytes = 64 * 1024;
+constexpr int kRtcpReceiveBuffer = 16 * 1024;  // SO_RCVBUF of a UDP client's RTCP socket
 
 // The local address a connection reached, without the port.
 std::string localAddress(int fd) {
@@ -351,19 +352,38 @@ void TcpOutput::Impl::readRtcp(Peer& p, int64_t now) {
     RtspPeer& r = *p.rtsp;
     // What waits on the RTCP port, a bounded number of datagrams a turn (a flood stays in the
     // socket's buffer, which the kernel bounds): the client's receiver reports keep its
-    // session alive, as its requests do; anything else is dropped and counted.
+    // session alive, as its requests do; anything else is dropped and counted. What the
+    // kernel dropped with the buffer full is counted too: each datagram read carries the
+    // socket's drop count so far (SO_RXQ_OVFL).
     constexpr int kMaxReads = 16;
     std::array<uint8_t, 1500> buffer{};
+    alignas(cmsghdr) std::array<uint8_t, CMSG_SPACE(sizeof(uint32_t))> control{};
     uint64_t reports = 0;
     uint64_t rejected = 0;
+    uint64_t overflow = 0;
     for (int i = 0; i < kMaxReads; ++i) {
         sockaddr_storage from{};
-        socklen_t fromLen = sizeof from;
-        const ssize_t n =
-            ::recvfrom(r.udpRtcp.get(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC,
-                       reinterpret_cast<sockaddr*>(&from), &fromLen);
+        iovec iov{buffer.data(), buffer.size()};
+        msghdr msg{};
+        msg.msg_name = &from;
+        msg.msg_namelen = sizeof from;
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.data();
+        msg.msg_controllen = control.size();
+        const ssize_t n = ::recvmsg(r.udpRtcp.get(), &msg, MSG_DONTWAIT | MSG_TRUNC);
         if (n < 0) {
             break;  // EAGAIN: nothing more (a pending ICMP error is of no use here either)
+        }
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL &&
+                c->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+                uint32_t dropped = 0;
+                std::memcpy(&dropped, CMSG_DATA(c), sizeof dropped);
+                overflow +=
+                    static_cast<uint32_t>(dropped - r.rtcpOverflow);  // wraps as the kernel's
+                r.rtcpOverflow = dropped;
+            }
         }
         const bool fromClient = sameAddress(from, r.rtcpPeer);
         if (fromClient && static_cast<size_t>(n) <= buffer.size() &&
@@ -379,10 +399,15 @@ void TcpOutput::Impl::readRtcp(Peer& p, int64_t now) {
                      fromClient ? "not RTCP" : "not from the client's RTCP port");
         }
     }
-    if (reports + rejected > 0) {
+    if (overflow > 0 && rtcpOverflowLog.allow()) {
+        LOG_WARN(kNetTag, "%s: the RTCP port's buffer was full: %llu datagrams dropped",
+                 peerName(p).c_str(), static_cast<unsigned long long>(overflow));
+    }
+    if (reports + rejected + overflow > 0) {
         std::lock_guard lock(figures.mutex);
         figures.totals.rtcpReports += reports;
         figures.totals.rtcpRejected += rejected;
+        figures.totals.rtcpOverflow += overflow;
     }
 }
 
@@ -422,6 +447,14 @@ bool TcpOutput::Impl::openUdp(Peer& p, const RtspTransport& t) {
         if (!connect) {
             r.rtcpPeer = to;
             r.rtcpPeerLen = remoteLen;
+            // A report is a few hundred bytes every few seconds, and at most 16 datagrams
+            // are read a second: a small buffer bounds what a flood holds (the kernel
+            // doubles the figure). What it drops with the buffer full is counted (readRtcp).
+            const int size = kRtcpReceiveBuffer;
+            setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+            const int on = 1;
+            setsockopt(fd.get(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
+            r.rtcpOverflow = 0;
         }
         sockaddr_storage bound{};
         socklen_t len = sizeof bound;

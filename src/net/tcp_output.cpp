@@ -180,6 +180,7 @@ void TcpOutput::collectStats(StatsReport& report) {
         report.add(prefix + "udp_gso_refused", static_cast<int64_t>(t.udpGsoRefused));
         report.add(prefix + "rtcp_reports", static_cast<int64_t>(t.rtcpReports));
         report.add(prefix + "rtcp_rejected", static_cast<int64_t>(t.rtcpRejected));
+        report.add(prefix + "rtcp_overflow", static_cast<int64_t>(t.rtcpOverflow));
     }
     report.add(prefix + "latency_p50_ms", static_cast<double>(percentile(lat, 0.5)) / 1e6, "ms", 2);
     report.add(prefix + "latency_p99_ms", static_cast<double>(percentile(lat, 0.99)) / 1e6, "ms",

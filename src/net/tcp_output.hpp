@@ -44,6 +44,8 @@ struct OutputStats {
     uint64_t rtcpReports = 0;    // RTSP over UDP: RTCP compound packets from the clients
     uint64_t rtcpRejected = 0;   // RTSP over UDP: datagrams on the RTCP ports dropped: not
                                  // RTCP, or not from the client's RTCP port
+    uint64_t rtcpOverflow = 0;   // RTSP over UDP: datagrams for the RTCP ports the kernel
+                                 // dropped, their socket's buffer full (SO_RXQ_OVFL)
     uint64_t zeroCopySends = 0;
     uint64_t plainSends = 0;
     std::vector<PeerStats> peers;

@@ -103,6 +103,7 @@ struct RtspPeer {
     bool gso = false;  // runs of RTP packets go as one message (UDP GSO); off once refused
     sockaddr_storage rtcpPeer{};  // the client's RTCP address (the RTCP socket is not connected)
     socklen_t rtcpPeerLen = 0;
+    uint32_t rtcpOverflow = 0;  // the kernel's count of datagrams the RTCP socket dropped
 };
 
 struct Listener {
@@ -264,6 +265,7 @@ struct TcpOutput::Impl {
     std::vector<uint8_t> discard = std::vector<uint8_t>(16384);
     LogThrottle connectLog{10'000'000'000};
     LogThrottle dropLog;
+    LogThrottle rtcpOverflowLog;  // apart: a flood's rejected datagrams would hide it
 
     // ---- loop thread: the client (-t)
     struct Client {

@@ -577,6 +577,41 @@ TEST(RtspServer, UdpReceiverReportsKeepASessionAliveAndStrayDatagramsAreCounted)
     EXPECT_TRUE(waitFor([&] { return server.figure("rtsp_rtcp_rejected") == 2; }, 10))
         << server.process->err();
     EXPECT_TRUE(server.process->waitForStderr("datagram on the RTCP port", 10));
+    EXPECT_EQ(server.figure("rtsp_rtcp_overflow"), 0);
+}
+
+// A flood on a client's RTCP port fills its socket's small buffer: the datagrams read are
+// rejected, and those the kernel dropped are counted as well (SO_RXQ_OVFL); the client is
+// still served.
+TEST(RtspServer, AFloodOnTheRtcpPortIsCounted) {
+    Server server;
+    UdpClient client(server);
+    ASSERT_NE(client.serverRtcpPort, 0);
+    UdpSocket stranger;
+    constexpr int kFlood = 2000;
+    for (int i = 0; i < kFlood; ++i) {
+        stranger.sendTo(client.serverRtcpPort, receiverReport());
+    }
+    // The count comes with a datagram that got in after the drops, once the server reads
+    // that far (16 datagrams a second).
+    EXPECT_TRUE(waitFor(
+        [&] {
+            stranger.sendTo(client.serverRtcpPort, receiverReport());
+            return server.figure("rtsp_rtcp_overflow") > 0;
+        },
+        60))
+        << server.process->err();
+    EXPECT_TRUE(server.process->waitForStderr("the RTCP port's buffer was full", 10));
+    // Every datagram of the flood is accounted for: read and rejected, or dropped.
+    EXPECT_TRUE(waitFor(
+        [&] {
+            return server.figure("rtsp_rtcp_rejected") + server.figure("rtsp_rtcp_overflow") >=
+                   kFlood;
+        },
+        60))
+        << server.figure("rtsp_rtcp_rejected") << " " << server.figure("rtsp_rtcp_overflow");
+    EXPECT_EQ(server.figure("rtsp_rtcp_reports"), 0);
+    EXPECT_FALSE(client.rtp.receive().empty());
 }
 
 TEST(RtspServer, BadRequestsAreAnsweredAndClosedAndTheServerGoesOn) {
