@@ -9,8 +9,10 @@ For each server (-l, --rtsp over TCP, --rtsp over UDP) and each client count (1 
 program serves the paced 640x480 test pattern at 1000 kbit/s (30 fps); the clients (threads
 of this script, outside the measured process) read and discard everything. Once every client
 is served, the CPU time of the output's own thread (h265d-server or h265d-rtsp,
-/proc/PID/task/*/schedstat, in ns) is read at the start and the end of a --seconds window,
-and the cost per extra client is (CPU with N - CPU with 1) / (N - 1) / frames of the window.
+/proc/PID/task/*/schedstat, in ns) is read at a stats line (--stats-json, one a second) and
+again --seconds stats lines later; the frames of the window are what those lines count. The
+cost per extra client is CPU per frame with N clients minus CPU per frame with 1, over
+N - 1; a loaded machine whose encoder falls behind 30 fps is measured by the frames it made.
 The encoder's CPU (tens of ms per frame, and noisy) is left out that way. Prints one line
 per run and a median summary.
 
@@ -22,6 +24,7 @@ packet): the same frames, so the difference is the outputs'.
 import json
 import argparse
 import os
+import queue
 import re
 import socket
 import statistics
@@ -116,10 +119,23 @@ def thread_cpu(pid, name):
     raise RuntimeError("no thread %s in %d" % (name, pid))
 
 
+def stats_lines(proc, lines):
+    """Puts the frame count of each --stats-json line of proc's stderr on the queue."""
+    for line in proc.stderr:
+        if line.startswith("{"):
+            lines.put(json.loads(line).get("frames", 0))
+    lines.put(None)
+
+
 def run(program, mode, clients, seconds):
+    """The output thread's CPU seconds per frame over `seconds` stats intervals."""
     port = free_port()
     out = ["--rtsp", "127.0.0.1:%d" % port] if mode.startswith("rtsp") else ["-l", "127.0.0.1:%d" % port]
-    proc = subprocess.Popen([program, "--pattern", "-s", "640x480", "-b", "1000", "-q"] + out)
+    proc = subprocess.Popen([program, "--pattern", "-s", "640x480", "-b", "1000", "--stats-json"] + out,
+                            stderr=subprocess.PIPE, text=True)
+    lines = queue.Queue()
+    reader = threading.Thread(target=stats_lines, args=(proc, lines))
+    reader.start()
     stop = threading.Event()
     ready = threading.Semaphore(0)
     threads = []
@@ -133,16 +149,27 @@ def run(program, mode, clients, seconds):
     for _ in range(clients):
         ready.acquire()
     name = "h265d-rtsp" if mode.startswith("rtsp") else "h265d-server"
-    time.sleep(1)  # every client past its first keyframe
+
+    def next_line():
+        frames = lines.get(timeout=30)
+        if frames is None:
+            raise RuntimeError("%s ended early" % program)
+        return frames
+
+    next_line()  # every client past its first keyframe
+    next_line()
     start = thread_cpu(proc.pid, name)
-    time.sleep(seconds)
+    frames = sum(next_line() for _ in range(seconds))
     cpu = thread_cpu(proc.pid, name) - start
     proc.terminate()
     proc.wait()
+    reader.join()
     stop.set()
     for th in threads:
         th.join()
-    return cpu
+    if frames == 0:
+        raise RuntimeError("no frame encoded in the window")
+    return cpu / frames, frames
 
 
 def latency(program, seconds):
@@ -180,7 +207,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--program", default="build/h265direct")
     ap.add_argument("--clients", type=int, default=10)
-    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--seconds", type=int, default=5, help="stats intervals (s) a window lasts")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--latency", action="store_true")
     a = ap.parse_args()
@@ -190,13 +217,14 @@ def main():
     per_client = {m: [] for m in ("tcp", "rtsp-tcp", "rtsp-udp")}
     for r in range(a.repeat):
         for mode in per_client:
-            one = run(a.program, mode, 1, a.seconds)
-            many = run(a.program, mode, a.clients, a.seconds)
-            us = (many - one) / (a.clients - 1) / (a.seconds * 30) * 1e6
+            one, one_frames = run(a.program, mode, 1, a.seconds)
+            many, many_frames = run(a.program, mode, a.clients, a.seconds)
+            us = (many - one) / (a.clients - 1) * 1e6
             per_client[mode].append(us)
-            print("run %d %-8s output thread cpu, 1 client %.3f s, %d clients %.3f s: "
-                  "%.1f us per frame per extra client"
-                  % (r + 1, mode, one, a.clients, many, us), flush=True)
+            print("run %d %-8s output thread cpu per frame, 1 client %.1f us (%d frames), "
+                  "%d clients %.1f us (%d frames): %.1f us per frame per extra client"
+                  % (r + 1, mode, one * 1e6, one_frames, a.clients, many * 1e6, many_frames, us),
+                  flush=True)
     base = statistics.median(per_client["tcp"])
     for mode, v in per_client.items():
         m = statistics.median(v)
