@@ -221,6 +221,19 @@ struct Parser::Impl {
             o.values.push_back(value);
             return;
         }
+        if (o.kind == Kind::Counter && !value.empty() && value != "true") {
+            // --verbose=N: N times (as `verbose = N` in a file; Python's verbose=2).
+            long long n = 0;
+            try {
+                wholeNumber([&n](long long v) { n = v; }, 0, 10)(value);
+            } catch (const UsageError& e) {
+                throw UsageError{name + ": " + e.message};
+            }
+            for (long long i = 0; i < n; ++i) {
+                apply(o, "true", name);
+            }
+            return;
+        }
         if (o.kind != Kind::Value) {
             o.given = true;
             ++o.count;
@@ -382,16 +395,8 @@ struct Parser::Impl {
                 apply(o, value, key);
             }
         } else if (o.kind == Kind::Counter) {
-            long long n = value == "true" ? 1 : 0;
-            if (value != "true" && value != "false") {
-                try {
-                    wholeNumber([&n](long long v) { n = v; }, 0, 10)(value);
-                } catch (const UsageError& e) {
-                    throw UsageError{key + ": " + e.message};
-                }
-            }
-            for (long long i = 0; i < n; ++i) {
-                apply(o, value, key);
+            if (value != "false") {
+                apply(o, value, key);  // true: once; N: N times
             }
         } else {
             apply(o, value, key);
@@ -423,8 +428,8 @@ void Parser::counter(const std::string& names, int& target, std::string help) {
     o->kind = Kind::Counter;
     o->help = std::move(help);
     o->seen = [&target] { ++target; };
+    // --name=N is taken as N times --name (apply).
     CLI::Option* c = impl_->app.add_flag(names)->description(o->help);
-    c->disable_flag_override();
     impl_->add(names, std::move(o), c);
 }
 

@@ -236,7 +236,7 @@ int withParser(AppOptions& o, const std::function<int(cli::Parser&)>& parse) {
            "frame ahead");
     p.flag("--stats-json", cfg.stats.json, "Per-second stats as one JSON object per line (stderr)");
     p.counter("-v,--verbose", o.verbosity,
-              "Per-frame lines and x265's own log; twice: debug messages");
+              "Per-frame lines and x265's own log; twice (-vv, --verbose=2): debug messages");
     p.flag("-q,--quiet", cfg.stats.quiet, "No stats; errors only");
     p.check([&] { validate(o, pattern, device, input); });
     p.configFile();

@@ -73,6 +73,16 @@ TEST(Cmdline, EveryAcceptedForm) {
     EXPECT_EQ(h.verbose, 1);
     EXPECT_EQ(h.output, "out.h265");
 
+    // A counter with a count, as in a file: N times (added to the other occurrences).
+    Fixture twice;
+    ASSERT_EQ(twice.run({"--verbose=2", "-v"}), "");
+    EXPECT_EQ(twice.verbose, 3);
+    Fixture none;
+    ASSERT_EQ(none.run({"--verbose=0"}), "");
+    EXPECT_EQ(none.verbose, 0);
+    EXPECT_EQ(Fixture().run({"--verbose=many"}), "--verbose: 'many' is not a whole number");
+    EXPECT_EQ(Fixture().run({"--verbose=11"}), "--verbose: 11 is out of range 0..10");
+
     // An option that takes a value takes the next argument, whatever it looks like.
     Fixture k;
     ASSERT_EQ(k.run({"-o", "-h", "--input", "--pattern"}), "");

@@ -172,6 +172,7 @@ def test_drop_policy_resumes_at_a_keyframe_after_each_gap(tmp_path):
     ({"no_such_option": 1}, ["--no-such-option=1"]),
     ({"framing": "mpegts"}, ["--framing=mpegts"]),
     ({"vbv_maxrate": 500}, ["--vbv-maxrate=500"]),
+    ({"verbose": "many"}, ["--verbose=many"]),
 ])
 def test_a_bad_option_raises_with_the_programs_message(options, argv):
     with pytest.raises(h265direct.OptionError) as caught:
@@ -180,6 +181,16 @@ def test_a_bad_option_raises_with_the_programs_message(options, argv):
     cli = subprocess.run([PROGRAM] + argv, capture_output=True, text=True)
     assert cli.returncode == caught.value.exit_code == 2
     assert cli.stderr == f"h265direct: error: {caught.value} (see --help)\n"
+
+
+def test_a_counted_option_takes_a_count(capfd):
+    # verbose=2 is -vv: x265's own log is on from verbose=1.
+    engine = h265direct.Engine(pattern=True, frames=2, no_pace=True, verbose=2)
+    assert len(list(engine)) == 2
+    assert "x265 [info]" in capfd.readouterr().err
+    engine = h265direct.Engine(pattern=True, frames=2, no_pace=True, verbose=0)
+    assert len(list(engine)) == 2
+    assert "x265 [info]" not in capfd.readouterr().err
 
 
 def test_a_missing_input_raises_with_the_programs_message_and_exit_code():
