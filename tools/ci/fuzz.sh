@@ -6,6 +6,7 @@
 #
 #   FUZZ_SECONDS   seconds per target (default 30)
 #   FUZZ_RUNS      stop a target earlier after this many executions (default: no limit)
+#   FUZZ_MAX_LEN   longest input libFuzzer makes, in bytes (default 4096)
 #   FUZZ_TARGETS   space-separated subset, e.g. "assembler options" (default: all)
 #   FUZZ_JOBS      targets run at a time (default: the number of cores)
 #   FUZZ_BUILD_DIR build folder (default build-fuzz)
@@ -17,6 +18,7 @@ BUILD=${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 WORK=${FUZZ_WORK_DIR:-$BUILD/fuzz-work}
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-30}
 RUNS=${FUZZ_RUNS:--1}
+MAX_LEN=${FUZZ_MAX_LEN:-4096}
 
 if [ -n "${FUZZ_TARGETS:-}" ]; then
   read -r -a targets <<<"$FUZZ_TARGETS"
@@ -46,7 +48,7 @@ fuzz_one() {
   mkdir -p "$WORK/$t"
   # New inputs go to the work folder; the seed corpus in the repository is only read.
   if "$BUILD/tests/fuzz/${t}_fuzz" -max_total_time="$SECONDS_PER_TARGET" -runs="$RUNS" \
-      -max_len=4096 -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+      -max_len="$MAX_LEN" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$WORK/$t-" "$WORK/$t" "$ROOT/tests/fuzz/corpus/$t" \
       >"$WORK/$t.log" 2>&1; then
     echo ok >"$WORK/$t.status"
