@@ -453,7 +453,14 @@ bool TcpOutput::Impl::openUdp(Peer& p, const RtspTransport& t) {
             const int size = kRtcpReceiveBuffer;
             setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
             const int on = 1;
-            setsockopt(fd.get(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
+            if (setsockopt(fd.get(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on) != 0 &&
+                !rtsp.overflowUncountedSaid) {
+                rtsp.overflowUncountedSaid = true;
+                LOG_WARN(kNetTag,
+                         "datagrams the kernel drops on a full RTCP port cannot be counted here "
+                         "(SO_RXQ_OVFL: %s); rtsp_rtcp_overflow stays 0",
+                         std::strerror(errno));
+            }
             r.rtcpOverflow = 0;
         }
         sockaddr_storage bound{};

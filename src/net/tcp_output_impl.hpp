@@ -301,6 +301,8 @@ struct TcpOutput::Impl {
         SendBatch udpBatch;
         std::vector<UdpMessage> udpMessages;
         std::vector<mmsghdr> udpHeaders;
+        // The kernel (or an emulator's system-call layer) refused SO_RXQ_OVFL: said once.
+        bool overflowUncountedSaid = false;
     } rtsp;
 };
 
