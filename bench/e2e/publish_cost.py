@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 import time
 
-from rtsp_clients import free_port
+from compare import free_port
 
 FPS = 30
 

@@ -32,13 +32,7 @@ import subprocess
 import threading
 import time
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+from compare import free_port
 
 
 def connect(port):
