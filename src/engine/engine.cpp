@@ -363,8 +363,10 @@ int Engine::Impl::run() {
             exitCode = fail({code, "an output failed"});
         }
     }
+    // The last report comes after the outputs finished, so that it carries their final
+    // states and counts even when the last frame fell on an interval's end.
     const int64_t now = monotonicNs();
-    if (stats->intervalFrames() > 0) {
+    if (stats->totalFrames() > 0) {
         emitStats(now);
     }
     emitTotals(now);
