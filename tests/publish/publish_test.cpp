@@ -14,12 +14,15 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "common/child_process.hpp"
 #include "common/media.hpp"
 #include "common/test_util.hpp"
 #include "h265direct/annexb.hpp"
+#include "h265direct/engine.hpp"
+#include "h265direct/stats.hpp"
 #include "net/net_fixture.hpp"
 #include "publish/publish_output.hpp"
 
@@ -314,6 +317,35 @@ TEST(Publish, UnreachableServerIsRetriedAndCountedWhileTheRunGoesOn) {
     const size_t last = r.err.rfind("\"publish1_failures\":");
     ASSERT_NE(last, std::string::npos) << r.err;
     EXPECT_GT(std::atoll(r.err.c_str() + last + 20), 0) << r.err;
+}
+
+// The last report comes after the outputs finished. With a report due after every frame (a
+// 1 ms interval) the last frame ends an interval, and one more report still follows: it holds
+// the output's final state, and the reports' frames add up to the run's.
+TEST(Publish, TheLastReportComesAfterTheOutputsFinished) {
+    const uint16_t p = freePort();  // nothing listens there
+    EngineConfig config;
+    config.source.width = 160;
+    config.source.height = 120;
+    config.source.pace = false;
+    config.maxFrames = 30;
+    config.stats.intervalMs = 1;
+    config.stats.quiet = true;
+    config.output.net.publish = {"srt://127.0.0.1:" + port(p)};
+    config.output.net.connectTimeoutMs = 200;
+    config.output.net.reconnectMinMs = 50;
+    Engine engine(config);
+    std::vector<std::string> states;
+    int64_t frames = 0;
+    engine.onStats([&](const StatsReport& r) {
+        frames += std::get<int64_t>(r.find("frames")->value);
+        const StatsReport::Field* state = r.find("publish1_state");
+        states.push_back(state != nullptr ? std::get<std::string>(state->value) : "(none)");
+    });
+    ASSERT_EQ(engine.run(), kExitOk);
+    ASSERT_GE(states.size(), 2u);
+    EXPECT_EQ(states.back(), "finished");
+    EXPECT_EQ(frames, 30);
 }
 
 TEST(Publish, ServerThatRefusesRecordIsReportedInOneLine) {
