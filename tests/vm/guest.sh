@@ -196,8 +196,8 @@ run directory "$BIN" -d /dev $SMALL --frames 4 -o $OUT/directory.h265
 # exclusive_caps: a capture device only once a writer is there, as h265direct expects of a
 # camera. max_buffers: v4l2loopback's writer fills its buffers round and round, also the one a
 # reader has dequeued and is still decoding (a real camera's driver never does), so with the
-# default two a reader slowed by a loaded host got the next JPEG under the previous sequence
-# number; with eight the writer needs half a second to come round.
+# default two a reader slowed by a loaded host can decode a later JPEG than the sequence
+# number it was given says; with eight the writer needs half a second to come round.
 LB=/dev/video4
 tm=$(now)
 insmod /modules/extra/v4l2loopback.ko video_nr=4 card_label="MJPEG loopback" exclusive_caps=1 \
