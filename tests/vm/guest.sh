@@ -194,14 +194,11 @@ run directory "$BIN" -d /dev $SMALL --frames 4 -o $OUT/directory.h265
 # libv4l2 decodes it into the formats it emulates. The rate is the device's (v4l2loopback's
 # sysfs "format" attribute, as v4l2loopback-ctl sets it); ffmpeg -re writes at 15 fps.
 # exclusive_caps: a capture device only once a writer is there, as h265direct expects of a
-# camera. max_buffers: v4l2loopback's writer fills its buffers round and round, also the one a
-# reader has dequeued and is still decoding (a real camera's driver never does), so with the
-# default two a reader slowed by a loaded host can decode a later JPEG than the sequence
-# number it was given says; with eight the writer needs half a second to come round.
+# camera.
 LB=/dev/video4
 tm=$(now)
 insmod /modules/extra/v4l2loopback.ko video_nr=4 card_label="MJPEG loopback" exclusive_caps=1 \
-    max_buffers=8 2> /share/mjpeg_insmod.err
+    2> /share/mjpeg_insmod.err
 echo "insmod status $?" > /share/mjpeg_insmod.txt
 echo @15 > /sys/class/video4linux/video4/format
 (while :; do cat /share/mjpeg_source.mjpeg || exit; done > /host/tmp/mjpeg.fifo) &
