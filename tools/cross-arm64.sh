@@ -13,15 +13,12 @@ SECONDS=0
 for tool in aarch64-linux-gnu-g++ qemu-aarch64-static; do
   command -v "$tool" >/dev/null || { echo "cross-arm64: $tool missing (run tools/setup.sh)" >&2; exit 1; }
 done
-launcher=()
-if command -v ccache >/dev/null; then
-  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-fi
+source "$ROOT/tools/ci/lib.sh"
 
 # No benchmarks (not run here) and no VM suite (it boots an x86 VM for the host's own build).
 echo "cross-arm64: configuring $BUILD_DIR (aarch64, Release)"
-cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/aarch64-linux-gnu.cmake" \
-  -DCMAKE_BUILD_TYPE=Release -DH265D_BUILD_BENCH=OFF -DH265D_VM_TESTS=OFF "${launcher[@]}" >/dev/null
+configure_build "$BUILD_DIR" -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/aarch64-linux-gnu.cmake" \
+  -DCMAKE_BUILD_TYPE=Release -DH265D_BUILD_BENCH=OFF -DH265D_VM_TESTS=OFF
 echo "cross-arm64: building (-j$(nproc))"
 cmake --build "$BUILD_DIR" -j"$(nproc)"
 echo "cross-arm64: built in ${SECONDS}s"

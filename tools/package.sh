@@ -28,9 +28,6 @@ if [ "$ARCH" != "$HOST_ARCH" ]; then
   # dpkg-shlibdeps (run by CPack) reads the target's objdump and library paths from these.
   export DEB_HOST_ARCH=$ARCH DEB_HOST_GNU_TYPE=aarch64-linux-gnu DEB_HOST_MULTIARCH=aarch64-linux-gnu
 fi
-if command -v ccache >/dev/null; then
-  args+=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-fi
 # Debian's hardening and reproducibility flags (-D_FORTIFY_SOURCE, -fstack-protector-strong,
 # relro, -ffile-prefix-map) under the Release type's -O3.
 eval "$(DEB_HOST_ARCH=$ARCH dpkg-buildflags --export=sh)"
@@ -39,7 +36,8 @@ SOURCE_DATE_EPOCH=$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || date +%s)
 export SOURCE_DATE_EPOCH
 
 echo "package: configuring $BUILD_DIR ($ARCH)"
-cmake -S "$ROOT" -B "$BUILD_DIR" "${args[@]}" >/dev/null
+source "$ROOT/tools/ci/lib.sh"
+configure_build "$BUILD_DIR" "${args[@]}"
 echo "package: building (-j${JOBS:-$(nproc)})"
 cmake --build "$BUILD_DIR" -j"${JOBS:-$(nproc)}"
 rm -rf "$OUT_DIR"

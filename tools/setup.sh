@@ -16,6 +16,8 @@ ARCH=$(dpkg --print-architecture)
 PACKAGES=(
   # build
   build-essential cmake pkg-config git clang-format help2man
+  # every build (host, aarch64, sanitizers, fuzz) goes through ccache, kept outside the clone
+  ccache
   libx265-dev libswscale-dev libavutil-dev libavformat-dev libavcodec-dev liburing-dev libv4l-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   # test references: real decoders and receivers
@@ -74,5 +76,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-cmake -S "$ROOT" -B "$BUILD_DIR" "${CMAKE_ARGS[@]}" >/dev/null
+. "$ROOT/tools/ci/lib.sh"
+configure_build "$BUILD_DIR" "${CMAKE_ARGS[@]}"
 cmake --build "$BUILD_DIR" -j"$(nproc)"
