@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/log.hpp"
 #include "net/io_loop.hpp"
 
 namespace h265direct::net {
@@ -64,6 +65,9 @@ public:
     }
     void connect(IoOp& op, int fd, const sockaddr* address, socklen_t length,
                  int64_t timeoutNs) override {
+        // The connect and its timeout are one link: both go into the same submission, or
+        // the connect would be submitted with a link to nothing (and no timeout).
+        reserve(2);
         io_uring_sqe* s = sqe(op, kConnect);
         io_uring_prep_connect(s, fd, address, length);
         s->flags |= IOSQE_IO_LINK;
@@ -101,12 +105,34 @@ public:
     void drain(const std::function<void(IoOp&, const IoResult&)>& f) override;
 
 private:
-    io_uring_sqe* sqe(IoOp& op, uint8_t kind) {
-        io_uring_sqe* s = io_uring_get_sqe(&ring_);
-        while (s == nullptr) {
-            io_uring_submit(&ring_);
-            s = io_uring_get_sqe(&ring_);
+    // SINGLE_ISSUER: the thread that enables the ring is the one that may submit, so the
+    // ring is enabled by the first submission (wait(), or a full submission queue).
+    int enable() {
+        if (!disabled_) {
+            return 0;
         }
+        disabled_ = false;
+        // io_uring_enable_rings() is declared but not exported by Debian 12's liburing 2.3.
+        if (::syscall(__NR_io_uring_register, ring_.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr,
+                      0) != 0) {
+            return -errno;
+        }
+        return 0;
+    }
+    // Submits what is queued until n submission entries are free.
+    void reserve(unsigned n) {
+        while (io_uring_sq_space_left(&ring_) < n) {
+            if (const int rc = enable(); rc != 0) {
+                // The kernel refused to enable a ring it created: nothing can be sent.
+                LOG_ERROR("net", "io_uring: enabling the ring failed: %s", std::strerror(-rc));
+                std::abort();
+            }
+            io_uring_submit(&ring_);
+        }
+    }
+    io_uring_sqe* sqe(IoOp& op, uint8_t kind) {
+        reserve(1);
+        io_uring_sqe* s = io_uring_get_sqe(&ring_);
         op.ioKind = kind;
         io_uring_sqe_set_data(s, &op);
         return s;
@@ -236,14 +262,8 @@ std::string UringLoop::describe() const {
 }
 
 int UringLoop::wait(int64_t timeoutNs) {
-    if (disabled_) {
-        // SINGLE_ISSUER: the thread that enables the ring is the one that may submit.
-        disabled_ = false;
-        // io_uring_enable_rings() is declared but not exported by Debian 12's liburing 2.3.
-        if (::syscall(__NR_io_uring_register, ring_.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr,
-                      0) != 0) {
-            return -errno;
-        }
+    if (const int rc = enable(); rc != 0) {
+        return rc;
     }
     int rc = 0;
     if (timeoutNs < 0) {
