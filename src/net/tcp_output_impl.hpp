@@ -6,6 +6,7 @@
 //   tcp_client.cpp   -t: name resolution (on its own thread), connecting, backoff
 //   tcp_server.cpp   -l: listening sockets, accepting receivers, --max-peers
 //   rtsp_server.cpp  --rtsp: the RTSP requests of each connection, RTP and RTCP on it
+//   rtsp_udp.cpp     --rtsp: RTP and RTCP over UDP
 // The kernel is reached only through the I/O seam (io_loop.hpp): io_uring or epoll.
 //
 // Threads and what they own:
@@ -208,6 +209,8 @@ struct TcpOutput::Impl {
     bool sendControl(Peer& p);
     void learnParameterSets(const AccessUnit& au);
     void rtspTick();
+
+    // ---- rtsp_udp.cpp (loop thread)
     void pumpUdp(Peer& p);
     bool openUdp(Peer& p, const RtspTransport& t);
     void readRtcp(Peer& p, int64_t now);
