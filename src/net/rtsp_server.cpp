@@ -81,7 +81,9 @@ void TcpOutput::Impl::onRtspBytes(Peer& p, size_t n) {
             queueControl(p, RtspSession::badRequest(r.reader.error()));
             break;
         }
-        answerRtsp(p, request);
+        if (rtspAuthorized(p, request)) {
+            answerRtsp(p, request);
+        }
     }
 }
 
