@@ -317,7 +317,7 @@ struct TcpOutput::Impl {
         // The kernel (or an emulator's system-call layer) refused SO_RXQ_OVFL: said once.
         bool overflowUncountedSaid = false;
         std::unique_ptr<Authenticator> auth;  // with users; null: anyone may watch
-        LogThrottle authLog{10'000'000'000};
+        LogThrottle authLog;
     } rtsp;
 };
 
