@@ -77,13 +77,15 @@ std::string authUriPath(std::string_view uri) {
     return path.empty() ? path : normalizeRtspPath(path);
 }
 
+// (Not strchr, which finds the terminating NUL too.)
 bool isTchar(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
-           std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 bool isToken68Char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::strchr("-._~+/", c) != nullptr;
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           std::string_view("-._~+/").find(c) != std::string_view::npos;
 }
 
 bool isSpace(char c) {
@@ -489,8 +491,9 @@ Authenticator::Check Authenticator::checkDigest(const AuthorizationHeader& h,
     const std::string* cnonce = h.param("cnonce");
     if (qop != nullptr &&
         (!equalsNoCase(*qop, "auth") || nc == nullptr || nc->size() != 8 || cnonce == nullptr ||
-         cnonce->empty() ||
-         !std::all_of(nc->begin(), nc->end(), [](char c) { return std::isxdigit(c) != 0; }))) {
+         cnonce->empty() || !std::all_of(nc->begin(), nc->end(), [](char c) {
+             return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+         }))) {
         denied.reason = "qop other than auth, or without nc and cnonce";
         return denied;
     }
@@ -511,9 +514,8 @@ Authenticator::Check Authenticator::checkDigest(const AuthorizationHeader& h,
     const std::string& ha1 = algorithm == DigestAlgorithm::Md5 ? against.ha1Md5 : against.ha1Sha256;
     const std::string ha2 = hexHash(algorithm, joined({method, *uriGiven}));
     const std::string expected =
-        qop == nullptr
-            ? hexHash(algorithm, joined({ha1, *nonceGiven, ha2}))
-            : hexHash(algorithm, joined({ha1, *nonceGiven, *nc, *cnonce, lowerAscii(*qop), ha2}));
+        qop == nullptr ? hexHash(algorithm, joined({ha1, *nonceGiven, ha2}))
+                       : hexHash(algorithm, joined({ha1, *nonceGiven, *nc, *cnonce, *qop, ha2}));
     const bool right = equalConstantTime(expected, lowerAscii(*response));
     if (!right || u == nullptr) {
         denied.reason = "wrong user or password";

@@ -305,6 +305,12 @@ TEST(AuthorizationParser, MalformedHeadersAreRefused) {
           "Basic abc=def=", "Digest a==b"}) {
         EXPECT_FALSE(parseAuthorization(bad, h)) << bad;
     }
+    // NUL is no token character (scheme, name, token value, token68).
+    for (const std::string& bad : {std::string("Dig\0est a=b", 12), std::string("\0\0\0\tc", 5),
+                                   std::string("Digest a\0=b", 12), std::string("Digest a=b\0", 12),
+                                   std::string("Basic ab\0c", 10)}) {
+        EXPECT_FALSE(parseAuthorization(bad, h)) << bad.size();
+    }
     std::string many = "Digest ";
     for (size_t i = 0; i <= kAuthMaxParams; ++i) {
         many += "p" + std::to_string(i) + "=v,";
