@@ -61,6 +61,17 @@ bool SocketAddress::isLoopback() const {
     return false;
 }
 
+bool SocketAddress::isWildcard() const {
+    if (family() == AF_INET) {
+        return reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr.s_addr == INADDR_ANY;
+    }
+    if (family() == AF_INET6) {
+        const in6_addr& a = reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr;
+        return IN6_IS_ADDR_UNSPECIFIED(&a);
+    }
+    return false;
+}
+
 Result<Endpoint> parseEndpoint(std::string_view text, bool hostOptional) {
     if (text.empty()) {
         return usage("empty address");

@@ -38,7 +38,9 @@ void TcpOutput::Impl::setUpAccess() {
     std::string exposed;
     for (const auto& l : server.listeners) {
         if (!l->address.isLoopback()) {
-            appendItem(exposed, ", ", l->address.toString());
+            appendItem(exposed, ", ",
+                       l->address.toString() +
+                           (l->address.isWildcard() ? " (every address of this machine)" : ""));
         }
     }
     if (exposed.empty()) {

@@ -253,7 +253,8 @@ TEST(RtspAuth, WithoutUsersAWarningNamesWhatIsOpenBeyondLoopback) {
     open.signal(SIGINT);
     EXPECT_EQ(open.wait(), 0);
     const std::string err = open.err();
-    EXPECT_NE(err.find("--rtsp on [::]:" + std::to_string(port) + ": no authentication"),
+    EXPECT_NE(err.find("--rtsp on [::]:" + std::to_string(port) +
+                       " (every address of this machine): no authentication"),
               std::string::npos)
         << err;
     // With users: none.
