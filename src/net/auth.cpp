@@ -1,6 +1,6 @@
-// RTSP authentication (auth.hpp): users and user files, the Authorization header parser, and
-// the Authenticator with its stateless nonces. Hashes, HMAC, Base64 and the constant-time
-// comparison are nettle's.
+// RTSP authentication (auth.hpp): the Authorization header parser, and the Authenticator with
+// its stateless nonces (users and user files: users.cpp). Hashes, HMAC, Base64 and the
+// constant-time comparison are nettle's.
 
 #include "net/auth.hpp"
 
@@ -14,10 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <unordered_set>
 
 #include "core/clock.hpp"
 #include "core/text.hpp"
@@ -29,7 +26,6 @@ namespace {
 
 constexpr size_t kMacBytes = 16;  // of the nonce's HMAC-SHA256, kept
 constexpr size_t kNonceHexLength = 2 * (8 + kMacBytes);
-constexpr size_t kMaxUserFileLine = 1024;
 
 std::string hex(const uint8_t* bytes, size_t n) {
     std::string out(BASE16_ENCODE_LENGTH(n), '\0');
@@ -93,103 +89,6 @@ bool isSpace(char c) {
 }
 
 }  // namespace
-
-Result<Credential> parseCredential(std::string_view text) {
-    const size_t colon = text.find(':');
-    if (colon == std::string_view::npos) {
-        return Error{kExitUsage, "expects USER:PASSWORD (no ':' found)"};
-    }
-    Credential c{std::string(text.substr(0, colon)), std::string(text.substr(colon + 1))};
-    if (c.user.empty()) {
-        return Error{kExitUsage, "the user name before ':' is empty"};
-    }
-    const auto bad = [](char ch) {
-        const auto u = static_cast<unsigned char>(ch);
-        return u < 0x20 || u == 0x7f || ch == '"' || ch == '\\';
-    };
-    if (std::any_of(c.user.begin(), c.user.end(), bad)) {
-        return Error{kExitUsage, "the user name '" + logSafe(c.user) +
-                                     "' holds a control character, '\"' or '\\'"};
-    }
-    if (c.password.empty()) {
-        return Error{kExitUsage, "the password of user '" + logSafe(c.user) + "' is empty"};
-    }
-    if (std::any_of(c.password.begin(), c.password.end(),
-                    [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; })) {
-        return Error{kExitUsage,
-                     "the password of user '" + logSafe(c.user) + "' holds a control character"};
-    }
-    return c;
-}
-
-std::string userFilePath(const std::string& path) {
-    const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
-    if (path.empty() || path[0] == '/' || dir == nullptr || *dir == '\0') {
-        return path;
-    }
-    std::string inDir = std::string(dir) + "/" + path;
-    if (std::ifstream(inDir).good()) {
-        return inDir;
-    }
-    return path;
-}
-
-Result<std::vector<Credential>> readUserFile(const std::string& path) {
-    const std::string file = userFilePath(path);
-    std::ifstream in(file);
-    if (!in) {
-        return Error{kExitUsage, file + ": " + std::strerror(errno)};
-    }
-    std::vector<Credential> users;
-    std::string line;
-    int number = 0;
-    while (std::getline(in, line)) {
-        ++number;
-        const std::string where = file + " line " + std::to_string(number) + ": ";
-        if (line.size() > kMaxUserFileLine) {
-            return Error{kExitUsage,
-                         where + "longer than " + std::to_string(kMaxUserFileLine) + " bytes"};
-        }
-        const std::string_view t = trimSpace(line);
-        if (t.empty() || t[0] == '#') {
-            continue;
-        }
-        Result<Credential> c = parseCredential(t);
-        if (!c) {
-            return Error{kExitUsage, where + c.error().message};
-        }
-        users.push_back(std::move(c).value());
-    }
-    if (in.bad()) {
-        return Error{kExitUsage, file + ": " + std::strerror(errno)};
-    }
-    return users;
-}
-
-Result<std::vector<Credential>> configuredUsers(const NetConfig& config) {
-    std::vector<Credential> users;
-    for (const std::string& u : config.users) {
-        Result<Credential> c = parseCredential(u);
-        if (!c) {
-            return Error{kExitUsage, "--user: " + c.error().message};
-        }
-        users.push_back(std::move(c).value());
-    }
-    if (!config.userFile.empty()) {
-        Result<std::vector<Credential>> more = readUserFile(config.userFile);
-        if (!more) {
-            return Error{kExitUsage, "--user-file: " + more.error().message};
-        }
-        users.insert(users.end(), more->begin(), more->end());
-    }
-    std::unordered_set<std::string> seen;
-    for (const Credential& c : users) {
-        if (!seen.insert(c.user).second) {
-            return Error{kExitUsage, "user '" + logSafe(c.user) + "' is given more than once"};
-        }
-    }
-    return users;
-}
 
 const std::string* AuthorizationHeader::param(std::string_view name) const {
     for (const auto& [k, v] : params) {
@@ -324,29 +223,6 @@ std::string digestResponse(DigestAlgorithm algorithm, std::string_view user, std
 
 bool equalConstantTime(std::string_view a, std::string_view b) {
     return a.size() == b.size() && (a.empty() || memeql_sec(a.data(), b.data(), a.size()) != 0);
-}
-
-std::string logSafe(std::string_view text, size_t max) {
-    std::string out;
-    for (size_t i = 0; i < text.size(); ++i) {
-        if (out.size() >= max) {
-            out += "...";
-            break;
-        }
-        const auto u = static_cast<unsigned char>(text[i]);
-        if (text[i] == '"' || text[i] == '\\') {
-            out += '\\';
-            out += text[i];
-        } else if (u < 0x20 || u >= 0x7f) {
-            static constexpr char kDigits[] = "0123456789abcdef";
-            out += "\\x";
-            out += kDigits[u >> 4];
-            out += kDigits[u & 15];
-        } else {
-            out += text[i];
-        }
-    }
-    return out;
 }
 
 Authenticator::Authenticator(const Settings& settings, Clock clock)

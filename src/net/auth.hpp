@@ -9,39 +9,17 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "h265direct/config.hpp"
+#include "net/users.hpp"
 
 namespace h265direct::net {
 
-// Users and their passwords, and the RTSP server's one authentication object: consulted once
-// per request (rtsp_access.cpp), it holds the users (as hashes), the realm and the server's
+// The RTSP server's one authentication object: consulted once per request
+// (server_access.cpp), it holds the users (as hashes), the realm and the server's
 // random key, makes the challenges and checks the Authorization header of a request: HTTP
 // Digest (RFC 7616 and RFC 2617: MD5 and SHA-256, qop=auth or none) and, when asked for,
 // Basic. Nonces carry their time and a MAC of it under the key, so they cost no memory.
 
 inline constexpr const char* kAuthRealm = "h265direct";
-
-// One user: the name and the password.
-struct Credential {
-    std::string user;
-    std::string password;
-};
-
-// "USER:PASSWORD": a user name without ':', and a password, neither empty. The error says
-// what is wrong without the password.
-Result<Credential> parseCredential(std::string_view text);
-
-// Where --user-file FILE is read: a relative path is looked up in $CREDENTIALS_DIRECTORY
-// (systemd's LoadCredential=) first when that is set, then as it is.
-std::string userFilePath(const std::string& path);
-
-// A user file: one USER:PASSWORD a line; blank lines and lines starting with '#' (after
-// spaces) are left out. The error names the file and line, never a password.
-Result<std::vector<Credential>> readUserFile(const std::string& path);
-
-// Every user of a configuration: --user's, then the file's. An error for a bad entry, an
-// unreadable file, or a user given twice.
-Result<std::vector<Credential>> configuredUsers(const NetConfig& config);
 
 // An Authorization header, parsed (RFC 7235: the scheme, then a token68 or name=value
 // parameters, values as tokens or quoted strings with '\' escapes). Names are lower case,
@@ -73,10 +51,6 @@ std::string digestResponse(DigestAlgorithm algorithm, std::string_view user, std
 
 // Equal, in a time that depends on the length only.
 bool equalConstantTime(std::string_view a, std::string_view b);
-
-// Text from a client for a log line: printable ASCII kept, anything else as \xNN, '"' and
-// '\' escaped, at most `max` bytes of it (then "...").
-std::string logSafe(std::string_view text, size_t max = 64);
 
 class Authenticator {
 public:

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/test_util.hpp"
+#include "core/text.hpp"
 
 using namespace h265direct;
 using namespace h265direct::net;
