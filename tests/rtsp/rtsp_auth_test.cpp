@@ -273,4 +273,35 @@ TEST(RtspAuth, WithoutUsersAWarningNamesWhatIsOpenBeyondLoopback) {
     EXPECT_NE(raw.err().find("no authentication"), std::string::npos) << raw.err();
 }
 
+TEST(RtspAuth, TheUserFileIsReadFromCredentialsDirectoryAndABadOneEndsTheStart) {
+    // As systemd's LoadCredential= hands it over: a relative --user-file in
+    // $CREDENTIALS_DIRECTORY, the program started elsewhere.
+    TempDir dir;
+    writeText(dir.file("rtsp-users"), "# viewers\ndave:d4v3-pw\n");
+    const uint16_t port = freePort();
+    const std::string url = "rtsp://127.0.0.1:" + std::to_string(port) + "/";
+    ChildProcess server({"env", "CREDENTIALS_DIRECTORY=" + dir.path().string(), binaryPath(),
+                         "--pattern", "-s", "160x120", "--rtsp",
+                         "127.0.0.1:" + std::to_string(port), "--user-file", "rtsp-users"});
+    ASSERT_TRUE(server.waitForStderr("RTSP server listening")) << server.err();
+    RawClient c(port);
+    const std::string nonce = lastNonce(c.request("DESCRIBE", url, 1));
+    EXPECT_EQ(
+        statusOf(c.request("DESCRIBE", url, 2, digest("dave", "d4v3-pw", nonce, "DESCRIBE", url))),
+        "RTSP/1.0 200 OK");
+    server.signal(SIGINT);
+    EXPECT_EQ(server.wait(), 0);
+    EXPECT_EQ(server.err().find("d4v3-pw"), std::string::npos);
+
+    // A malformed line: one line naming the file and line, exit code 2, no password.
+    writeText(dir.file("bad"), "dave:d4v3-pw\ndave-d4v3-pw\n");
+    const ProcessResult bad =
+        runProcess({binaryPath(), "--pattern", "--rtsp", "127.0.0.1:" + std::to_string(port),
+                    "--user-file", dir.file("bad")},
+                   60);
+    EXPECT_EQ(bad.exitCode, 2);
+    EXPECT_EQ(bad.err, "h265direct: error: --user-file: " + dir.file("bad") +
+                           " line 2: expects USER:PASSWORD (no ':' found) (see --help)\n");
+}
+
 }  // namespace
