@@ -2,20 +2,25 @@
 
 #include "net/users.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <unordered_set>
 
 #include "core/text.hpp"
+#include "core/unique_fd.hpp"
 
 namespace h265direct::net {
 
 namespace {
 
 constexpr size_t kMaxUserFileLine = 1024;
+constexpr size_t kMaxUserFile = size_t{1} << 20;
 
 }  // namespace
 
@@ -53,7 +58,7 @@ std::string userFilePath(const std::string& path) {
         return path;
     }
     std::string inDir = std::string(dir) + "/" + path;
-    if (std::ifstream(inDir).good()) {
+    if (::access(inDir.c_str(), F_OK) == 0) {
         return inDir;
     }
     return path;
@@ -61,14 +66,41 @@ std::string userFilePath(const std::string& path) {
 
 Result<std::vector<Credential>> readUserFile(const std::string& path) {
     const std::string file = userFilePath(path);
-    std::ifstream in(file);
-    if (!in) {
+    // Opened without waiting (a FIFO would block until a writer comes), and only a regular
+    // file of a bounded size is read: not a device that never ends.
+    const UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0) {
         return Error{kExitUsage, file + ": " + std::strerror(errno)};
     }
+    if (!S_ISREG(st.st_mode)) {
+        return Error{kExitUsage, file + ": not a regular file"};
+    }
+    std::string text;
+    char buffer[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return Error{kExitUsage, file + ": " + std::strerror(errno)};
+        }
+        if (n == 0) {
+            break;
+        }
+        text.append(buffer, static_cast<size_t>(n));
+        if (text.size() > kMaxUserFile) {
+            return Error{kExitUsage,
+                         file + ": larger than " + std::to_string(kMaxUserFile >> 10) + " KiB"};
+        }
+    }
     std::vector<Credential> users;
-    std::string line;
     int number = 0;
-    while (std::getline(in, line)) {
+    for (size_t pos = 0; pos < text.size();) {
+        const size_t eol = std::min(text.find('\n', pos), text.size());
+        const std::string_view line(text.data() + pos, eol - pos);
+        pos = eol + 1;
         ++number;
         const std::string where = file + " line " + std::to_string(number) + ": ";
         if (line.size() > kMaxUserFileLine) {
@@ -84,9 +116,6 @@ Result<std::vector<Credential>> readUserFile(const std::string& path) {
             return Error{kExitUsage, where + c.error().message};
         }
         users.push_back(std::move(c).value());
-    }
-    if (in.bad()) {
-        return Error{kExitUsage, file + ": " + std::strerror(errno)};
     }
     return users;
 }

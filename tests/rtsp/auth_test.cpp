@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -359,6 +360,26 @@ TEST(Credentials, UserFileLinesCommentsAndErrorsNamingTheLine) {
         << bad.error().message;
     EXPECT_EQ(bad.error().message.find("topsecret"), std::string::npos) << bad.error().message;
     EXPECT_EQ(bad.error().message.find("wonderland"), std::string::npos);
+
+    // A line without its newline at the end of the file counts.
+    test::writeText(path, "alice:wonderland\nbob:builder");
+    const Result<std::vector<Credential>> last = readUserFile(path);
+    ASSERT_TRUE(last) << last.error().message;
+    EXPECT_EQ(last->size(), 2u);
+    // Not a regular file (a device that never ends, a FIFO nobody writes): refused at once.
+    for (const std::string& special : {std::string("/dev/zero"), dir.file("fifo")}) {
+        if (special != "/dev/zero") {
+            ASSERT_EQ(mkfifo(special.c_str(), 0600), 0);
+        }
+        const Result<std::vector<Credential>> r = readUserFile(special);
+        ASSERT_FALSE(r) << special;
+        EXPECT_EQ(r.error().message, special + ": not a regular file");
+    }
+    // Too large.
+    test::writeText(path, std::string(size_t{1} << 20, '#') + "\n");
+    const Result<std::vector<Credential>> large = readUserFile(path);
+    ASSERT_FALSE(large);
+    EXPECT_EQ(large.error().message, path + ": larger than 1024 KiB");
 
     const Result<std::vector<Credential>> missing = readUserFile(dir.file("none"));
     ASSERT_FALSE(missing);
