@@ -20,6 +20,8 @@ PACKAGES=(
   ccache
   libx265-dev libswscale-dev libavutil-dev libavformat-dev libavcodec-dev liburing-dev libv4l-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+  # the RTSP server's authentication (MD5, SHA-256, HMAC)
+  nettle-dev
   # test references: real decoders and receivers
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
@@ -51,7 +53,7 @@ if [ "$ARCH" = amd64 ]; then
     # so they are installed in the same apt-get run, after an update.
     crossbuild-essential-arm64 qemu-user-static qemu-system-arm
     libx265-dev:arm64 libswscale-dev:arm64 libavutil-dev:arm64 libavformat-dev:arm64
-    libavcodec-dev:arm64 liburing-dev:arm64
+    libavcodec-dev:arm64 liburing-dev:arm64 nettle-dev:arm64
     libv4l-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libbenchmark-dev:arm64
   )
   FOREIGN_ARCH=arm64

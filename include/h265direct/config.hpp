@@ -65,6 +65,12 @@ struct NetConfig {
     std::string rtsp;                // --rtsp [HOST:]PORT: the RTSP server
     std::string rtspPath = "/";      // --rtsp-path: the stream's path in rtsp:// URLs
     int rtspSessionTimeoutSec = 60;  // --rtsp-timeout: a silent RTSP client is closed after it
+    // RTSP users: with any (--user USER:PASSWORD entries, --user-file FILE of such lines),
+    // every RTSP request but OPTIONS needs one's credentials (Digest; Basic too when asked).
+    std::vector<std::string> users;
+    std::string userFile;
+    bool rtspAuthBasic = false;      // --rtsp-auth digest,basic
+    int authNonceLifetimeSec = 300;  // --auth-nonce-lifetime: a Digest nonce expires after it
     // --publish URL, any number: rtsp://HOST[:PORT]/PATH (RECORD) or srt://HOST:PORT[?...]
     std::vector<std::string> publish;
     Framing framing = Framing::Length;

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "net/address.hpp"
+#include "net/auth.hpp"
 #include "net/io_loop.hpp"
 #include "publish/publish_output.hpp"
 
@@ -149,6 +150,40 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
                   "5..3600",
                   std::to_string(defaults.rtspSessionTimeoutSec),
                   cli::integer(config.rtspSessionTimeoutSec, 5, 3600));
+    parser.group("Users (RTSP authentication)");
+    parser.list("--user", "USER:PASSWORD",
+                "A user of the RTSP server, any number of times: with any user (or "
+                "--user-file), every request but OPTIONS needs a user's name and password "
+                "(--rtsp-auth). The user name holds no ':'; neither part is empty. On a shared "
+                "machine --user-file keeps the password out of the process list",
+                [&config](const std::string& value) {
+                    if (Result<net::Credential> c = net::parseCredential(value); !c) {
+                        throw cli::UsageError{c.error().message};
+                    }
+                    config.users.push_back(value);
+                });
+    parser.option("--user-file", "FILE",
+                  "Users of the RTSP server from FILE: one USER:PASSWORD a line, '#' comments "
+                  "and blank lines allowed; a relative path is looked up in "
+                  "$CREDENTIALS_DIRECTORY first when that is set (systemd's LoadCredential=)",
+                  "", [&config](const std::string& value) {
+                      if (Result<std::vector<net::Credential>> u = net::readUserFile(value); !u) {
+                          throw cli::UsageError{u.error().message};
+                      }
+                      config.userFile = value;
+                  });
+    parser.option("--rtsp-auth", "digest|digest,basic",
+                  "How RTSP clients give their credentials: digest (HTTP Digest, MD5 or "
+                  "SHA-256: the password never crosses the network), or digest,basic (Basic "
+                  "too, which sends the password in clear: for clients that know nothing else)",
+                  "digest", cli::oneOf({"digest", "digest,basic"}, [&config](const std::string& v) {
+                      config.rtspAuthBasic = v == "digest,basic";
+                  }));
+    parser.option("--auth-nonce-lifetime", "S",
+                  "A Digest nonce is good for S seconds; then the client is asked to answer a "
+                  "new one (stale=true, no new password prompt), 5..86400",
+                  std::to_string(defaults.authNonceLifetimeSec),
+                  cli::integer(config.authNonceLifetimeSec, 5, 86400));
     parser.group("Publish (RTSP, SRT)");
     parser.list("--publish", "URL",
                 "Publish to a media server, any number of times: rtsp://HOST[:PORT]/PATH "
@@ -161,6 +196,9 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
                     config.publish.push_back(value);
                 });
     parser.check([&config] {
+        if (Result<std::vector<net::Credential>> u = net::configuredUsers(config); !u) {
+            throw cli::UsageError{u.error().message};
+        }
         if (config.reconnectMinMs > config.reconnectMaxMs) {
             throw cli::UsageError{"--reconnect-min: " + std::to_string(config.reconnectMinMs) +
                                   " is above --reconnect-max " +

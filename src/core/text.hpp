@@ -46,4 +46,29 @@ inline std::string_view trimSpace(std::string_view s) {
     return s;
 }
 
+// Text from a peer for a log line: printable ASCII kept, anything else as \xNN, '"' and '\'
+// escaped, at most `max` bytes of it (then "...").
+inline std::string logSafe(std::string_view text, size_t max = 64) {
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (out.size() >= max) {
+            out += "...";
+            break;
+        }
+        const auto u = static_cast<unsigned char>(text[i]);
+        if (text[i] == '"' || text[i] == '\\') {
+            out += '\\';
+            out += text[i];
+        } else if (u < 0x20 || u >= 0x7f) {
+            static constexpr char kDigits[] = "0123456789abcdef";
+            out += "\\x";
+            out += kDigits[u >> 4];
+            out += kDigits[u & 15];
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
 }  // namespace h265direct

@@ -49,6 +49,29 @@ std::string Endpoint::toString() const {
     return host + ":" + p;
 }
 
+bool SocketAddress::isLoopback() const {
+    if (family() == AF_INET) {
+        const auto* a = reinterpret_cast<const sockaddr_in*>(&storage);
+        return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (family() == AF_INET6) {
+        const in6_addr& a = reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(&a) || (IN6_IS_ADDR_V4MAPPED(&a) && a.s6_addr[12] == 127);
+    }
+    return false;
+}
+
+bool SocketAddress::isWildcard() const {
+    if (family() == AF_INET) {
+        return reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr.s_addr == INADDR_ANY;
+    }
+    if (family() == AF_INET6) {
+        const in6_addr& a = reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr;
+        return IN6_IS_ADDR_UNSPECIFIED(&a);
+    }
+    return false;
+}
+
 Result<Endpoint> parseEndpoint(std::string_view text, bool hostOptional) {
     if (text.empty()) {
         return usage("empty address");

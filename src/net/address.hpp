@@ -32,6 +32,10 @@ struct SocketAddress {
     const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
     sockaddr* get() { return reinterpret_cast<sockaddr*>(&storage); }
     std::string toString() const;  // "1.2.3.4:80", "[::1]:80"
+    // 127.0.0.0/8, ::1, or IPv4 loopback mapped into IPv6: only this machine reaches it.
+    bool isLoopback() const;
+    // The IPv4 or IPv6 wildcard: a socket bound to it takes every address of this machine.
+    bool isWildcard() const;
 };
 
 // Resolves an endpoint to stream socket addresses (getaddrinfo; blocks for names). passive:

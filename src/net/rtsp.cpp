@@ -372,6 +372,11 @@ std::string RtspSession::unavailable(const RtspRequest& request) {
     return s.status(503, "Service Unavailable", request);
 }
 
+std::string RtspSession::unauthorized(const RtspRequest& request,
+                                      const std::string& challenge) const {
+    return status(401, "Unauthorized", request, challenge);
+}
+
 bool RtspSession::pathIsOurs(const std::string& uri, bool track) const {
     const std::string path = normalizeRtspPath(rtspUrlPath(uri));
     if (path == config_.path) {

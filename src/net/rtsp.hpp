@@ -111,6 +111,8 @@ public:
     static std::string badRequest(const std::string& why);
     // DESCRIBE waited too long for the stream.
     static std::string unavailable(const RtspRequest& request);
+    // 401 Unauthorized with the challenge header lines (each ending in CRLF).
+    std::string unauthorized(const RtspRequest& request, const std::string& challenge) const;
 
     bool setUp() const { return setUp_; }
     bool playing() const { return playing_; }

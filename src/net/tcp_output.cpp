@@ -175,6 +175,7 @@ void TcpOutput::collectStats(StatsReport& report) {
     if (d.mode == Mode::Rtsp) {
         report.add(prefix + "bad_requests", static_cast<int64_t>(t.badRequests));
         report.add(prefix + "timeouts", static_cast<int64_t>(t.timeouts));
+        report.add(prefix + "unauthorized", static_cast<int64_t>(t.unauthorized));
         report.add(prefix + "udp_lost", static_cast<int64_t>(t.udpLost), "packets");
         report.add(prefix + "udp_gso_sends", static_cast<int64_t>(t.udpGsoSends));
         report.add(prefix + "udp_gso_refused", static_cast<int64_t>(t.udpGsoRefused));

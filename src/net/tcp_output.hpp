@@ -38,6 +38,8 @@ struct OutputStats {
     uint64_t keyframeRequests = 0;
     uint64_t badRequests = 0;    // RTSP: connections closed for a malformed request
     uint64_t timeouts = 0;       // RTSP: sessions closed after --rtsp-timeout without a word
+    uint64_t unauthorized = 0;   // RTSP with users: requests answered 401 (no or wrong
+                                 // credentials, an expired nonce)
     uint64_t udpLost = 0;        // RTSP over UDP: packets the socket did not take (buffer full)
     uint64_t udpGsoSends = 0;    // RTSP over UDP: messages the kernel cut into datagrams (GSO)
     uint64_t udpGsoRefused = 0;  // RTSP over UDP: clients whose route refused GSO (then without)

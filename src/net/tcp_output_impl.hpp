@@ -6,6 +6,8 @@
 //   tcp_client.cpp   -t: name resolution (on its own thread), connecting, backoff
 //   tcp_server.cpp   -l: listening sockets, accepting receivers, --max-peers
 //   rtsp_server.cpp  --rtsp: the RTSP requests of each connection, RTP and RTCP on it
+//   rtsp_udp.cpp     --rtsp: RTP and RTCP over UDP
+//   server_access.cpp who may use -l and --rtsp: the warning at start, RTSP authentication
 // The kernel is reached only through the I/O seam (io_loop.hpp): io_uring or epoll.
 //
 // Threads and what they own:
@@ -32,6 +34,7 @@
 #include "core/log.hpp"
 #include "core/unique_fd.hpp"
 #include "net/address.hpp"
+#include "net/auth.hpp"
 #include "net/io_loop.hpp"
 #include "net/peer_queue.hpp"
 #include "net/rtp.hpp"
@@ -94,6 +97,7 @@ struct RtspPeer {
     int64_t describeSinceNs = 0;  // 0: none waits
     bool closeAfterControl = false;
     std::string closeReason;
+    int authFailures = 0;  // requests answered 401 but for expired nonces
     // RTP over UDP (SETUP with client_port): a connected socket each for RTP and RTCP.
     bool udp = false;
     UniqueFd udpRtp;
@@ -208,6 +212,15 @@ struct TcpOutput::Impl {
     bool sendControl(Peer& p);
     void learnParameterSets(const AccessUnit& au);
     void rtspTick();
+
+    // ---- server_access.cpp
+    // Start-up (constructor thread): the warning for listeners beyond loopback that anyone
+    // may use; the RTSP server's users (throws StartupError for bad ones).
+    void setUpAccess();
+    // Loop thread: whether the request may be answered; if not, the 401 is queued.
+    bool rtspAuthorized(Peer& p, const RtspRequest& request);
+
+    // ---- rtsp_udp.cpp (loop thread)
     void pumpUdp(Peer& p);
     bool openUdp(Peer& p, const RtspTransport& t);
     void readRtcp(Peer& p, int64_t now);
@@ -303,6 +316,8 @@ struct TcpOutput::Impl {
         std::vector<mmsghdr> udpHeaders;
         // The kernel (or an emulator's system-call layer) refused SO_RXQ_OVFL: said once.
         bool overflowUncountedSaid = false;
+        std::unique_ptr<Authenticator> auth;  // with users; null: anyone may watch
+        LogThrottle authLog;
     } rtsp;
 };
 

@@ -73,6 +73,7 @@ void TcpOutput::Impl::setUpServer() {
                                      : reinterpret_cast<sockaddr_in*>(&bound.storage)->sin_port);
     }
     server.reserveFd.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    setUpAccess();
     for (const auto& l : server.listeners) {
         if (mode == Mode::Rtsp) {
             LOG_INFO(kNetTag, "RTSP server listening on %s (path %s)",
@@ -179,6 +180,7 @@ bool TcpOutput::Impl::refuseWaiting(Listener& l) {
         ++refused;
     }
     server.reserveFd.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    setUpAccess();
     {
         std::lock_guard lock(figures.mutex);
         figures.totals.refused += refused;

@@ -132,7 +132,8 @@ struct PyAccessUnit {
 };
 
 // kwargs -> the program's command line: name=value -> --name=value (underscores become
-// dashes; one letter: -x VALUE), True -> --name, False and None -> nothing.
+// dashes; one letter: -x VALUE), True -> --name, False and None -> nothing, a list or tuple
+// -> the option once per item (user=["a:x", "b:y"] -> --user=a:x --user=b:y).
 std::vector<std::string> optionArgs(const py::kwargs& kwargs) {
     std::vector<std::string> args;
     for (const auto& [key, value] : kwargs) {
@@ -149,6 +150,12 @@ std::vector<std::string> optionArgs(const py::kwargs& kwargs) {
         }
         if (py::isinstance<py::bool_>(value)) {
             args.push_back(flag);
+            continue;
+        }
+        if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
+            for (const py::handle item : value) {
+                args.push_back(flag + "=" + std::string(py::str(item)));
+            }
             continue;
         }
         const std::string text = py::str(value);

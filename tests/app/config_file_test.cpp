@@ -120,7 +120,12 @@ TEST(ConfigFile, EveryOptionGivesTheSameConfiguration) {
                            {"rtsp", "127.0.0.1:8555"},
                            {"rtsp-path", "/cam/front"},
                            {"rtsp-timeout", "30"},
+                           {"user", "alice:wonderland"},
+                           {"user-file", dir.file("users")},
+                           {"rtsp-auth", "digest,basic"},
+                           {"auth-nonce-lifetime", "30"},
                            {"publish", "rtsp://127.0.0.1:8554/cam"}});
+    writeText(dir.file("users"), "bob:builder\n");
     // Every option --help lists is set, but the sources the pattern excludes, the camera's
     // own (below) and the command-line-only ones.
     for (const std::string& name : helpOptions()) {
@@ -152,8 +157,9 @@ TEST(ConfigFile, EveryOptionGivesTheSameConfiguration) {
         const std::string shown = fromArgs.out.substr(
             at + 1 + line.size(), fromArgs.out.find('\n', at + 1) - at - 1 - line.size());
         const std::string want = name == "verbose" ? "1" : value;  // a count
-        EXPECT_TRUE(shown == want || shown == "\"" + want + "\"" ||
-                    (name == "publish" && shown == "[\"" + want + "\"]"))  // a list
+        EXPECT_TRUE(
+            shown == want || shown == "\"" + want + "\"" ||
+            ((name == "publish" || name == "user") && shown == "[\"" + want + "\"]"))  // a list
             << name << ": " << shown;
     }
 

@@ -105,6 +105,49 @@ def write(target, content):
         f.write(content)
 
 
+# Authorization headers as FFmpeg, GStreamer, live555 and Basic clients send them, and a
+# few malformed ones; and RTSP sessions through authentication (first byte's top bit: the
+# fuzz target configures a user, alice:wonderland, with Basic on).
+AUTHORIZATION = [
+    'Digest username="alice", realm="h265direct", nonce="0000018c5e2f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f", '
+    'uri="rtsp://127.0.0.1:8554/", response="6629fae49393a05397450978507c4ef1", algorithm="MD5", '
+    'cnonce="0a4f113b", nc=00000001, qop="auth"',
+    'Digest username="alice", realm="h265direct", nonce="abc", uri="rtsp://127.0.0.1:8554/", '
+    'response="670fd8c2df070c60b045671b8b24ff02"',
+    'Digest username="a \\"b\\\\", realm = "h265direct" ,, algorithm=SHA-256, qop=auth, '
+    'nc=00000001, cnonce="x", uri="/", nonce="n", response="00"',
+    "Basic YWxpY2U6d29uZGVybGFuZA==",
+    "Basic",
+    'Digest username="x',
+    "Digest a=b, a=c",
+    "Negotiate YIIB",
+]
+RTSP_AUTH_SESSIONS = [
+    "DESCRIBE rtsp://127.0.0.1:8554/cam RTSP/1.0\r\nCSeq: 2\r\n\r\n"
+    "DESCRIBE rtsp://127.0.0.1:8554/cam RTSP/1.0\r\nCSeq: 3\r\n"
+    "Authorization: Basic YWxpY2U6d29uZGVybGFuZA==\r\n\r\n"
+    "SETUP rtsp://127.0.0.1:8554/cam/trackID=0 RTSP/1.0\r\nCSeq: 4\r\n"
+    "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n"
+    "Authorization: Basic YWxpY2U6d29uZGVybGFuZA==\r\n\r\n"
+    "PLAY rtsp://127.0.0.1:8554/cam/ RTSP/1.0\r\nCSeq: 5\r\nSession: 000000000000002a\r\n"
+    "Authorization: Basic YWxpY2U6d29uZGVybGFuZA==\r\n\r\n",
+    "OPTIONS rtsp://127.0.0.1:8554/cam RTSP/1.0\r\nCSeq: 1\r\n\r\n"
+    "DESCRIBE rtsp://127.0.0.1:8554/cam RTSP/1.0\r\nCSeq: 2\r\n"
+    'Authorization: Digest username="alice", realm="h265direct", nonce="00", '
+    'uri="rtsp://127.0.0.1:8554/cam", response="00", qop=auth, nc=00000001, cnonce="c"\r\n\r\n'
+    "SETUP rtsp://127.0.0.1:8554/cam/trackID=0 RTSP/1.0\r\nCSeq: 3\r\n"
+    "Transport: RTP/AVP;unicast;client_port=20000-20001\r\n"
+    "Authorization: Basic YWxpY2U6YnVpbGRlcg==\r\n\r\n",
+]
+
+
+def write_auth_seeds():
+    for a in AUTHORIZATION:
+        write("authorization", a.encode())
+    for i, s in enumerate(RTSP_AUTH_SESSIONS):
+        write("rtsp", bytes([0x80 | (7 + 4 * i)]) + s.encode())
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -127,6 +170,7 @@ def main():
     ]
     for o in options:
         write("options", o.encode())
+    write_auth_seeds()
     for name, data in all_streams.items():
         aus = access_units(data)
         # The assembler and start-code finders: the first access units of each stream

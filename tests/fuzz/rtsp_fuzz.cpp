@@ -5,16 +5,21 @@
 // Content-Length bytes), whatever the request held: no header of the client's makes a line
 // of its own in the answer. The same bytes as one UDP datagram on the RTCP port: the RTCP
 // check reads nothing outside it, and what it takes starts as a report of RTP version 2 in
-// whole 32-bit words.
+// whole 32-bit words. With users (the first byte's top bit), every request but OPTIONS goes
+// through the authenticator first, as the server does (server_access.cpp): without the
+// credentials of the one user (Basic, which a fuzzer can write) the answer is a well-formed
+// 401 and the session is not touched; with them the session goes on.
 //
-// Input: 1 byte seeding the chunk sizes, then the bytes a client sends.
+// Input: 1 byte seeding the chunk sizes (its top bit: users), then the bytes a client sends.
 
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "core/text.hpp"
 #include "fuzz_check.hpp"
+#include "net/auth.hpp"
 #include "net/rtp.hpp"
 #include "net/rtsp.hpp"
 
@@ -59,7 +64,31 @@ void checkAnswer(const std::string& a) {
     FUZZ_CHECK(a.size() - end - 4 == contentLength);
 }
 
-Reading read(std::span<const uint8_t> s, uint8_t seed, bool answer) {
+// The answer of a request the authenticator refuses: a 401 with the challenges, the same for
+// every method (the session is not asked).
+bool refused(const net::Authenticator& auth, const net::RtspSession& session,
+             const net::RtspRequest& request) {
+    if (request.method == "OPTIONS") {
+        return false;
+    }
+    const std::string header = request.header("Authorization");
+    const net::Authenticator::Check c = auth.check(request.method, request.uri, header);
+    if (c.verdict == net::Authenticator::Verdict::Granted) {
+        // Only Basic can be right here: a Digest response to this run's nonces cannot be.
+        FUZZ_CHECK(lowerAscii(trimSpace(header)).rfind("basic", 0) == 0);
+        return false;
+    }
+    const std::string reply = session.unauthorized(
+        request, auth.challenge(c.verdict == net::Authenticator::Verdict::Stale));
+    checkAnswer(reply);
+    FUZZ_CHECK(reply.rfind("RTSP/1.0 401 Unauthorized\r\n", 0) == 0);
+    FUZZ_CHECK(reply.find("WWW-Authenticate: Digest realm=\"h265direct\", nonce=\"") !=
+               std::string::npos);
+    return true;
+}
+
+Reading read(std::span<const uint8_t> s, uint8_t seed, bool answer,
+             const net::Authenticator* auth) {
     Reading r;
     net::RtspReader reader;
     net::RtspSession session({"/cam", 60, true}, 42);
@@ -83,7 +112,7 @@ Reading read(std::span<const uint8_t> s, uint8_t seed, bool answer) {
                 break;
             }
             r.requests.push_back(flatten(request));
-            if (answer) {
+            if (answer && (auth == nullptr || !refused(*auth, session, request))) {
                 std::string reply;
                 if (session.handle(request, context, reply) != net::RtspSession::Outcome::Wait) {
                     checkAnswer(reply);
@@ -119,8 +148,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(datagram.size() >= 8 && datagram.size() % 4 == 0);
         FUZZ_CHECK((datagram[0] & 0xc0) == 0x80 && (datagram[1] == 200 || datagram[1] == 201));
     }
-    const Reading whole = read(stream, 0, true);
-    const Reading cut = read(stream, data[0] == 0 ? 1 : data[0], false);
+    // One user, alice:wonderland, and Basic on (a fuzzer can write it, not a Digest answer).
+    static const net::Authenticator auth(
+        net::Authenticator::Settings{{{"alice", "wonderland"}}, true, 300});
+    const Reading whole = read(stream, 0, true, (data[0] & 0x80) != 0 ? &auth : nullptr);
+    const Reading cut = read(stream, data[0] == 0 ? 1 : data[0], false, nullptr);
     FUZZ_CHECK(whole.failed == cut.failed);
     if (!whole.failed) {
         FUZZ_CHECK(whole.requests == cut.requests);

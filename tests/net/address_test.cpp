@@ -113,5 +113,29 @@ TEST(Address, UnresolvableNameIsAnError) {
     EXPECT_TRUE(out.empty());
 }
 
+TEST(Address, LoopbackAndWildcard) {
+    const auto one = [](const std::string& host) {
+        std::vector<SocketAddress> out;
+        EXPECT_EQ(resolve(Endpoint{host, 5005, true}, out), "") << host;
+        return out.empty() ? SocketAddress{} : out.front();
+    };
+    for (const char* host : {"127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"}) {
+        EXPECT_TRUE(one(host).isLoopback()) << host;
+        EXPECT_FALSE(one(host).isWildcard()) << host;
+    }
+    for (const char* host : {"0.0.0.0", "::", "192.168.1.10", "::ffff:10.0.0.1", "2001:db8::1"}) {
+        EXPECT_FALSE(one(host).isLoopback()) << host;
+    }
+    EXPECT_TRUE(one("0.0.0.0").isWildcard());
+    EXPECT_TRUE(one("::").isWildcard());
+    EXPECT_FALSE(one("192.168.1.10").isWildcard());
+    // What -l and --rtsp bind without a host.
+    const Result<std::vector<SocketAddress>> any = listenAddresses(Endpoint{"", 5005, false});
+    ASSERT_TRUE(any) << any.error().message;
+    ASSERT_FALSE(any->empty());
+    EXPECT_TRUE(any->front().isWildcard());
+    EXPECT_FALSE(any->front().isLoopback());
+}
+
 }  // namespace
 }  // namespace h265direct::net

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include "app/net_options.hpp"
+#include "common/test_util.hpp"
 
 namespace h265direct {
 namespace {
@@ -125,6 +128,66 @@ TEST(NetOptions, BadValuesNameTheOptionAndTheReason) {
                 << err;
         }
     }
+}
+
+TEST(NetOptions, UsersAndAuthentication) {
+    test::TempDir dir;
+    test::writeText(dir.file("users"), "# the viewers\nbob:builder\n");
+    NetConfig c;
+    ASSERT_EQ(
+        parse({"--user", "alice:wonder:land", "--user", "carol:x", "--user-file", dir.file("users"),
+               "--rtsp-auth", "digest,basic", "--auth-nonce-lifetime", "30"},
+              c),
+        "");
+    EXPECT_EQ(c.users, (std::vector<std::string>{"alice:wonder:land", "carol:x"}));
+    EXPECT_EQ(c.userFile, dir.file("users"));
+    EXPECT_TRUE(c.rtspAuthBasic);
+    EXPECT_EQ(c.authNonceLifetimeSec, 30);
+    NetConfig d;
+    ASSERT_EQ(parse({}, d), "");
+    EXPECT_TRUE(d.users.empty());
+    EXPECT_FALSE(d.rtspAuthBasic);
+    EXPECT_EQ(d.authNonceLifetimeSec, 300);
+}
+
+TEST(NetOptions, BadUsersAndUserFilesAreUsageErrorsWithoutThePassword) {
+    test::TempDir dir;
+    test::writeText(dir.file("bad"), "alice:ok\n\nbob-hunter2\n");
+    test::writeText(dir.file("twin"), "alice:hunter2\n");
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"--user", "alicehunter2"}, "--user: expects USER:PASSWORD"},
+        {{"--user", ":hunter2"}, "--user: the user name before ':' is empty"},
+        {{"--user", "alice:"}, "--user: the password of user 'alice' is empty"},
+        {{"--user-file", dir.file("none")},
+         "--user-file: " + dir.file("none") + ": No such file or directory"},
+        {{"--user-file", dir.file("bad")}, "--user-file: " + dir.file("bad") + " line 3: "},
+        {{"--user-file", dir.file("twin"), "--user", "alice:x"},
+         "user 'alice' is given more than once"},
+        {{"--rtsp-auth", "basic"}, "--rtsp-auth"},
+        {{"--auth-nonce-lifetime", "4"}, "--auth-nonce-lifetime"},
+        {{"--auth-nonce-lifetime", "86401"}, "--auth-nonce-lifetime"},
+    };
+    for (const auto& [args, text] : cases) {
+        NetConfig c;
+        const std::string err = parse(args, c);
+        EXPECT_NE(err.find(text), std::string::npos) << args[0] << " " << args[1] << ": " << err;
+        EXPECT_EQ(err.find("hunter2"), std::string::npos) << err;
+    }
+}
+
+TEST(NetOptions, ARelativeUserFileIsFoundInCredentialsDirectory) {
+    test::TempDir dir;
+    test::writeText(dir.file("rtsp-users"), "alice:wonderland\n");
+    NetConfig c;
+    // Not in the working directory: without $CREDENTIALS_DIRECTORY it is not found.
+    ASSERT_EQ(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+    EXPECT_NE(parse({"--user-file", "rtsp-users"}, c).find("rtsp-users: No such file"),
+              std::string::npos);
+    ASSERT_EQ(setenv("CREDENTIALS_DIRECTORY", dir.path().c_str(), 1), 0);
+    NetConfig d;
+    EXPECT_EQ(parse({"--user-file", "rtsp-users"}, d), "");
+    EXPECT_EQ(d.userFile, "rtsp-users");  // kept as given: looked up again at start
+    ASSERT_EQ(unsetenv("CREDENTIALS_DIRECTORY"), 0);
 }
 
 TEST(NetOptions, HelpListsDefaultsAndRanges) {

@@ -173,6 +173,11 @@ def test_drop_policy_resumes_at_a_keyframe_after_each_gap(tmp_path):
     ({"framing": "mpegts"}, ["--framing=mpegts"]),
     ({"vbv_maxrate": 500}, ["--vbv-maxrate=500"]),
     ({"verbose": "many"}, ["--verbose=many"]),
+    # A list is the option once per item.
+    ({"user": ["alice:x", "alice:y"]}, ["--user=alice:x", "--user=alice:y"]),
+    ({"user": ("bob:x", "carol")}, ["--user=bob:x", "--user=carol"]),
+    ({"rtsp_auth": "basic"}, ["--rtsp-auth=basic"]),
+    ({"auth_nonce_lifetime": 1}, ["--auth-nonce-lifetime=1"]),
 ])
 def test_a_bad_option_raises_with_the_programs_message(options, argv):
     with pytest.raises(h265direct.OptionError) as caught:
