@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "core/redact.hpp"
 #include "net/address.hpp"
 #include "net/io_loop.hpp"
 #include "publish/publish_output.hpp"
@@ -160,6 +161,8 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
                     }
                     config.publish.push_back(value);
                 });
+    // --print-config shows each URL with its user-info and secret query values as ***.
+    parser.secret("--publish", [](const std::string& url) { return redactUrl(url); });
     parser.check([&config] {
         if (config.reconnectMinMs > config.reconnectMaxMs) {
             throw cli::UsageError{"--reconnect-min: " + std::to_string(config.reconnectMinMs) +

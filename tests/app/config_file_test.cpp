@@ -313,11 +313,11 @@ TEST(ConfigFile, PublishIsAListOneALineOrInBrackets) {
     const std::string conf = dir.file("pub.conf");
     writeText(conf,
               "pattern = true\npublish = \"rtsp://127.0.0.1:8554/cam\"\n"
-              "publish = [\"srt://127.0.0.1:8890?streamid=a\", \"rtsp://[::1]/b\"]\n");
+              "publish = [\"srt://127.0.0.1:8890?latency=200\", \"rtsp://[::1]/b\"]\n");
     const ProcessResult r = runH265({"--config", conf, "--print-config"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_NE(r.out.find("\npublish = [\"rtsp://127.0.0.1:8554/cam\", "
-                         "\"srt://127.0.0.1:8890?streamid=a\", \"rtsp://[::1]/b\"]\n"),
+                         "\"srt://127.0.0.1:8890?latency=200\", \"rtsp://[::1]/b\"]\n"),
               std::string::npos)
         << r.out;
     // The printed configuration reads back to itself.
