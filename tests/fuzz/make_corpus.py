@@ -124,6 +124,11 @@ def main():
         "--help",
         "--version",
         "-s\n16x16x\n--bitrate=abc",
+        # secrets: masked by --print-config; a passphrase out of range; a password with / ? # @
+        "--pattern\n--publish\nsrt://127.0.0.1:9000?passphrase=Secret-Pass-1&streamid=a:b"
+        "&pbkeylen=32\n--print-config",
+        "--pattern\n--publish\nrtsp://admin:p/a?s#s@w0rd@127.0.0.1:8554/cam\n--publish\n"
+        "srt://h:1?passphrase=short",
     ]
     for o in options:
         write("options", o.encode())
