@@ -338,3 +338,58 @@ TEST(ConfigFile, PublishIsAListOneALineOrInBrackets) {
     EXPECT_EQ(bad.exitCode, 2) << bad.err;
     EXPECT_NE(bad.err.find(":2: publish: unknown scheme 'ftp://'"), std::string::npos) << bad.err;
 }
+
+// A file holding a secret (a --publish URL's password or passphrase) that every user may
+// read gets one warning naming the file and the fix; mode 0640 or 0600, or a file without
+// secrets, gets none. The printed configuration hides the secrets and says so once.
+TEST(ConfigFile, ReadableFileWithSecretsIsWarnedAbout) {
+    TempDir dir;
+    const std::string conf = dir.file("cam.conf");
+    const std::string passphrase = "File-Passphrase-77";
+    writeText(conf, "pattern = true\npublish = [\"srt://127.0.0.1:9000?passphrase=" + passphrase +
+                        "\", \"rtsp://admin:Rtsp-Pass-5@127.0.0.1/cam\"]\n");
+    const auto warnings = [](const std::string& err) {
+        size_t n = 0;
+        for (size_t at = err.find("warning: "); at != std::string::npos;
+             at = err.find("warning: ", at + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    std::filesystem::permissions(conf, std::filesystem::perms(0644));
+    const ProcessResult open = runH265({"--config", conf, "--print-config"});
+    ASSERT_EQ(open.exitCode, 0) << open.err;
+    EXPECT_EQ(warnings(open.err), 1u) << open.err;
+    EXPECT_NE(
+        open.err.find("h265direct: warning: --config " + conf +
+                      " holds secrets and every user can read it (mode 0644): chmod 600 " + conf),
+        std::string::npos)
+        << open.err;
+    EXPECT_NE(open.err.find("h265direct: note: --print-config hid 2 secrets as ***"),
+              std::string::npos)
+        << open.err;
+    EXPECT_NE(open.out.find("\npublish = [\"srt://127.0.0.1:9000?passphrase=***\", "
+                            "\"rtsp://admin:***@127.0.0.1/cam\"]\n"),
+              std::string::npos)
+        << open.out;
+    for (const std::string& secret : {passphrase, std::string("Rtsp-Pass-5")}) {
+        EXPECT_EQ((open.out + open.err).find(secret), std::string::npos) << secret;
+    }
+    for (const auto mode : {0640, 0600}) {
+        std::filesystem::permissions(conf, std::filesystem::perms(mode));
+        const ProcessResult closed = runH265({"--config", conf, "--print-config"});
+        ASSERT_EQ(closed.exitCode, 0) << closed.err;
+        EXPECT_EQ(warnings(closed.err), 0u) << mode << ": " << closed.err;
+    }
+    // Secrets in the file still count when the command line replaces them.
+    std::filesystem::permissions(conf, std::filesystem::perms(0644));
+    const ProcessResult replaced =
+        runH265({"--config", conf, "--publish", "rtsp://127.0.0.1/x", "--print-config"});
+    EXPECT_EQ(warnings(replaced.err), 1u) << replaced.err;
+    // No secret in the file: no warning, whatever its mode.
+    writeText(conf, "pattern = true\npublish = \"srt://127.0.0.1:9000?latency=200\"\n");
+    std::filesystem::permissions(conf, std::filesystem::perms(0644));
+    const ProcessResult plain = runH265({"--config", conf, "--print-config"});
+    ASSERT_EQ(plain.exitCode, 0) << plain.err;
+    EXPECT_EQ(plain.err, "");
+}
