@@ -627,13 +627,23 @@ size_t Parser::hiddenSecrets() const {
 std::string Parser::effectiveConfig() const {
     const Impl& m = *impl_;
     m.hidden = 0;
-    // A secret's value as its mask shows it, counted when that hides something.
-    const auto shown = [&m](const Opt& o, const std::string& v) {
+    // A secret's value as its mask shows it. Each "***" the mask put in is a hidden secret
+    // (a URL may hide a password and a stream id); a changed value hides one at least.
+    const auto stars = [](const std::string& t) {
+        size_t n = 0;
+        for (size_t at = t.find("***"); at != std::string::npos; at = t.find("***", at + 3)) {
+            ++n;
+        }
+        return n;
+    };
+    const auto shown = [&m, &stars](const Opt& o, const std::string& v) {
         if (!o.mask) {
             return v;
         }
         std::string masked = o.mask(v);
-        m.hidden += masked != v ? 1 : 0;
+        if (masked != v) {
+            m.hidden += std::max<size_t>(1, stars(masked) - std::min(stars(masked), stars(v)));
+        }
         return masked;
     };
     std::string out = "# " + m.program +

@@ -44,8 +44,8 @@ public:
     // command line's, or else the configuration file's: one a line, or a list ["a", "b"]).
     void list(const std::string& names, std::string valueName, std::string help, Setter set);
     // How a secret is shown: mask(value) is what --print-config prints for the value of the
-    // option `name` (e.g. a URL with its password as ***). A value the mask changes counts as
-    // a hidden secret (--print-config says how many on stderr), and one read from a --config
+    // option `name` (e.g. a URL with its password as ***). Each *** the mask puts in counts as
+    // a hidden secret (--print-config says how many on stderr), and a value read from a --config
     // file that every user may read gets a warning naming the file. Call after adding it.
     using Mask = std::function<std::string(const std::string& value)>;
     void secret(const std::string& name, Mask mask);
@@ -73,7 +73,7 @@ public:
     // `name = value` lines; the others commented out with their default. Throws UsageError
     // for a value the format cannot hold (one with '#').
     std::string effectiveConfig() const;
-    // How many values the last effectiveConfig() printed masked (secret()).
+    // How many secrets the last effectiveConfig() hid (secret()).
     size_t hiddenSecrets() const;
 
 private:

@@ -360,6 +360,12 @@ TEST(ConfigFile, SecretOptionsArePrintedThroughTheirMask) {
         EXPECT_EQ(printed.find(secret), std::string::npos) << secret;
     }
     EXPECT_EQ(f.parser.hiddenSecrets(), 3u);
+    // Two in one value count as two.
+    ConfigFixture h;
+    h.parser.secret("--output", [](const std::string&) { return std::string("***:***"); });
+    ASSERT_EQ(h.run({"-o", "a:b"}), "");
+    h.parser.effectiveConfig();
+    EXPECT_EQ(h.parser.hiddenSecrets(), 2u);
     // Nothing to hide: nothing counted.
     ConfigFixture g;
     g.parser.secret("--output", hideAfterColon);

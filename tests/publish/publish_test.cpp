@@ -493,7 +493,7 @@ TEST(Publish, SrtPassphraseIntoSrtLiveTransmitDecodes) {
                               "?passphrase=***&pbkeylen=32&streamid=***\"]"),
               std::string::npos)
         << config.out;
-    EXPECT_NE(config.err.find("--print-config hid 1 secret as ***"), std::string::npos)
+    EXPECT_NE(config.err.find("--print-config hid 2 secrets as ***"), std::string::npos)
         << config.err;
 }
 
