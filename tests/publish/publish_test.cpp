@@ -558,3 +558,30 @@ TEST(Publish, PassphraseOutsideTenToSeventyNineAndBadKeyLengthAreUsageErrors) {
         expectNoSecret(r.err, {"Short1234", std::string(80, 'x'), kPassphrase});
     }
 }
+
+// An RTSP password holding '/', '?', '#' and '@' as written: the server (gst-rtsp-server with
+// Digest) takes it, a wrong one is refused (401) in one line, and neither is ever shown.
+TEST(Publish, RtspPasswordWithUrlCharactersAuthenticatesAndIsNeverShown) {
+    const uint16_t p = freePort();
+    const std::string password = "p/a?s#s@w0rd";
+    ChildProcess server(
+        {"/usr/bin/python3", H265D_RTSP_RECORD_SERVER, port(p), "--user", "admin:" + password});
+    ASSERT_TRUE(server.waitForStderr("ready", 60)) << server.err();
+    const std::string url = "rtsp://admin:" + password + "@127.0.0.1:" + port(p) + "/cam";
+    const ProcessResult right = runProcess(publisher(url, {"--frames", "30", "-vv"}), 120);
+    ASSERT_EQ(right.exitCode, 0) << right.err;
+    EXPECT_TRUE(server.waitForStderr("recording", 60)) << server.err();
+    EXPECT_NE(right.err.find("publishing to rtsp://admin:***@127.0.0.1:" + port(p) + "/cam"),
+              std::string::npos)
+        << right.err;
+    expectNoSecret(right.err, {password, "w0rd"});
+    const std::string wrong = "Wrong/Pass#1";
+    const ProcessResult refused =
+        runProcess(publisher("rtsp://admin:" + wrong + "@127.0.0.1:" + port(p) + "/cam",
+                             {"--exit-on-disconnect", "-q"}),
+                   120);
+    EXPECT_EQ(refused.exitCode, 8) << refused.err;
+    expectOneErrorLine(refused, "cannot publish to rtsp://admin:***@127.0.0.1:" + port(p) +
+                                    "/cam: starting the RTSP session: method ANNOUNCE failed: 401");
+    expectNoSecret(refused.err, {wrong, "Wrong", "Pass#1"});
+}
