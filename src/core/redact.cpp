@@ -199,10 +199,16 @@ std::string redactUrl(std::string_view url) {
     if (!p.valid) {
         return std::string(url);
     }
-    if (p.ambiguous) {
-        // Whatever stands before that '@' may be a password.
+    // Whatever stands before an '@' that may end a user-info may be a password: an ambiguous
+    // one, or one in the path ("user:a@b/c@host/": password "a@b/c", or host "b" and a path).
+    // Masked up to it, and the rest read again (it has one '@' fewer).
+    size_t maskTo = p.ambiguous ? p.ambiguousEnd : 0;
+    if (const size_t at = p.path.rfind('@'); !p.ambiguous && at != std::string_view::npos) {
+        maskTo = static_cast<size_t>(p.path.data() - url.data()) + at + 1;
+    }
+    if (maskTo > 0) {
         return redactUrl(std::string(p.scheme) + "://" + std::string(kMasked) + "@" +
-                         std::string(url.substr(p.ambiguousEnd)));
+                         std::string(url.substr(maskTo)));
     }
     std::string out(p.scheme);
     out += "://";

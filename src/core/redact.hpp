@@ -37,7 +37,9 @@ UrlParts splitUrl(std::string_view url);
 bool isSecretQueryKey(std::string_view key);
 
 // The URL with its user-info replaced by "user:***@" ("***@" when it has no ':') and the value
-// of every secret query key by "***". Text that is not a URL comes back as it is.
+// of every secret query key by "***". When an '@' stands in the path, or the user-info is
+// ambiguous, everything up to that '@' is masked ("***@"): it may be part of a password.
+// Text that is not a URL comes back as it is.
 std::string redactUrl(std::string_view url);
 
 // %XX decoded (an incomplete or invalid escape is kept as written).

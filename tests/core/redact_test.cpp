@@ -47,8 +47,10 @@ TEST(Redact, AmbiguousDigitsBeforeSlashAreMaskedWhole) {
     EXPECT_FALSE(p.hasUserinfo);
     EXPECT_EQ(p.authority, "user:1234");
     EXPECT_EQ(redactUrl("rtsp://user:1234/x@host/p"), "rtsp://***@host/p");
-    // An '@' in a path without a user-info before it, and no port: only the path holds it.
-    EXPECT_EQ(redactUrl("rtsp://cam.lan/cam@1"), "rtsp://cam.lan/cam@1");
+    // An '@' in the path: what stands before it may be part of a password.
+    EXPECT_EQ(redactUrl("rtsp://u:a@b/c@h.example:554/x"), "rtsp://***@h.example:554/x");
+    EXPECT_EQ(redactUrl("rtsp://cam.lan/cam@1"), "rtsp://***@1");
+    EXPECT_EQ(redactUrl("rtsp://a:b@c@d/e@f@g/h?pass=1"), "rtsp://***@g/h?pass=***");
     // An '@' in a query without a user-info.
     EXPECT_EQ(redactUrl("rtsp://cam.lan/live?owner=a@b"), "rtsp://cam.lan/live?owner=a@b");
 }
