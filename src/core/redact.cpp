@@ -132,17 +132,16 @@ UrlParts splitUrl(std::string_view url) {
     // authority.
     const bool srt = equalsNoCase(p.scheme, "srt");
     const char* ends = srt ? "/?" : "/?#";
-    // The user-info ends at the first '@' after which a host follows: something, and no
-    // other '@', before the next '/', '?' or '#' (a password may hold all four).
+    // The user-info ends at the last '@' after which something stands before the next '/',
+    // '?' or '#' (a password may hold all four). A URL that also holds an '@' after its host
+    // (in a path or query) is read wrongly then, but never shows more than it should.
     size_t candidate = std::string_view::npos;
-    for (size_t a = rest.find('@'); a != std::string_view::npos; a = rest.find('@', a + 1)) {
-        const size_t segmentEnd = rest.find_first_of(ends, a + 1);
-        const std::string_view segment =
-            rest.substr(a + 1, segmentEnd == std::string_view::npos ? std::string_view::npos
-                                                                    : segmentEnd - a - 1);
-        if (!segment.empty() && segment.find('@') == std::string_view::npos) {
+    for (size_t a = rest.rfind('@');
+         a != std::string_view::npos && candidate == std::string_view::npos;
+         a = a == 0 ? std::string_view::npos : rest.rfind('@', a - 1)) {
+        if (a + 1 < rest.size() &&
+            std::string_view(ends).find(rest[a + 1]) == std::string_view::npos) {
             candidate = a;
-            break;
         }
     }
     size_t at = std::string_view::npos;
@@ -199,14 +198,12 @@ std::string redactUrl(std::string_view url) {
     if (!p.valid) {
         return std::string(url);
     }
-    // Whatever stands before an '@' that may end a user-info may be a password: an ambiguous
-    // one, or one in the path ("user:a@b/c@host/": password "a@b/c", or host "b" and a path).
-    // Masked up to it, and the rest read again (it has one '@' fewer).
-    size_t maskTo = p.ambiguous ? p.ambiguousEnd : 0;
-    if (const size_t at = p.path.rfind('@'); !p.ambiguous && at != std::string_view::npos) {
-        maskTo = static_cast<size_t>(p.path.data() - url.data()) + at + 1;
-    }
-    if (maskTo > 0) {
+    // Whatever stands before an '@' in the path may be a password ("user:a@b/c@host/":
+    // password "a@b/c", or host "b" and a path; "user:1234/x@host/", the ambiguous case):
+    // masked up to it, and the rest read again (it has one '@' fewer). An '@' in the query is
+    // the query's: its secret values are masked by their keys.
+    if (const size_t at = p.path.rfind('@'); at != std::string_view::npos) {
+        const size_t maskTo = static_cast<size_t>(p.path.data() - url.data()) + at + 1;
         return redactUrl(std::string(p.scheme) + "://" + std::string(kMasked) + "@" +
                          std::string(url.substr(maskTo)));
     }

@@ -12,11 +12,11 @@ namespace h265direct {
 inline constexpr std::string_view kMasked = "***";
 
 // Where the parts of "SCHEME://[USERINFO@]AUTHORITY[PATH][?QUERY]" lie (views into the text).
-// A password may hold '@', '/', '?' or '#' unencoded: the user-info ends at the first '@'
-// after which a host follows (something, and no other '@', up to the next '/', '?' or '#';
-// srt://, whose stream ids hold '#', ends its authority at '/' or '?' only). `ambiguous`:
+// A password may hold '@', '/', '?' or '#' unencoded: the user-info ends at the last '@'
+// after which a host follows (something before the next '/', '?' or '#'; srt://, whose
+// stream ids hold '#', ends its authority at '/' or '?' only). `ambiguous`:
 // "HOST:DIGITS/...@..." could also be a user, a password and a host; the parts are then
-// read as host, port and a path holding '@', and redaction masks everything up to that '@'.
+// read as host, port and a path (or query) holding '@'.
 struct UrlParts {
     bool valid = false;       // has "SCHEME://" with a scheme of letters, digits, + - .
     std::string_view scheme;  // as written
@@ -27,7 +27,7 @@ struct UrlParts {
     bool hasQuery = false;
     std::string_view query;  // after the '?', to the end
     bool ambiguous = false;
-    size_t ambiguousEnd = 0;  // ambiguous: the offset just after the '@' redaction masks up to
+    size_t ambiguousEnd = 0;  // ambiguous: the offset just after that '@'
 };
 UrlParts splitUrl(std::string_view url);
 
@@ -37,8 +37,8 @@ UrlParts splitUrl(std::string_view url);
 bool isSecretQueryKey(std::string_view key);
 
 // The URL with its user-info replaced by "user:***@" ("***@" when it has no ':') and the value
-// of every secret query key by "***". When an '@' stands in the path, or the user-info is
-// ambiguous, everything up to that '@' is masked ("***@"): it may be part of a password.
+// of every secret query key by "***". When an '@' stands in the path, everything up to it
+// is masked ("***@"): it may be part of a password.
 // Text that is not a URL comes back as it is.
 std::string redactUrl(std::string_view url);
 

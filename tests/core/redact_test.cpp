@@ -24,8 +24,8 @@ TEST(Redact, UserInfoWithAndWithoutPassword) {
 // found and nothing of the password is shown.
 TEST(Redact, PasswordsWithUrlCharacters) {
     const std::vector<std::string> passwords = {
-        "p/ss",   "p?ss",   "p#ss",     "p@ss",       "a/b?c#d@e", "@@", "/x/",
-        "p%2Fss", "p%40ss", "p%3F%23x", "w0rd@/?#%2", "#!::u=x",   "?"};
+        "a@b?c", "a@b/c",  "p/ss",   "p?ss",     "p#ss",       "p@ss",    "a/b?c#d@e", "@@",
+        "/x/",   "p%2Fss", "p%40ss", "p%3F%23x", "w0rd@/?#%2", "#!::u=x", "?"};
     for (const std::string& pw : passwords) {
         for (const std::string& tail : {std::string("/live"), std::string(""),
                                         std::string("/live?x=1"), std::string("?a=b")}) {
@@ -48,9 +48,11 @@ TEST(Redact, AmbiguousDigitsBeforeSlashAreMaskedWhole) {
     EXPECT_EQ(p.authority, "user:1234");
     EXPECT_EQ(redactUrl("rtsp://user:1234/x@host/p"), "rtsp://***@host/p");
     // An '@' in the path: what stands before it may be part of a password.
-    EXPECT_EQ(redactUrl("rtsp://u:a@b/c@h.example:554/x"), "rtsp://***@h.example:554/x");
+    EXPECT_EQ(redactUrl("rtsp://u:a@b/c@h.example:554/x"), "rtsp://u:***@h.example:554/x");
     EXPECT_EQ(redactUrl("rtsp://cam.lan/cam@1"), "rtsp://***@1");
-    EXPECT_EQ(redactUrl("rtsp://a:b@c@d/e@f@g/h?pass=1"), "rtsp://***@g/h?pass=***");
+    EXPECT_EQ(redactUrl("rtsp://a:b@c@d/e@f@g/h?pass=1"), "rtsp://a:***@g/h?pass=***");
+    // A user-info and an '@' after the host: read as a longer password, shown masked.
+    EXPECT_EQ(redactUrl("rtsp://u:p@host/cam@1"), "rtsp://u:***@1");
     // An '@' in a query without a user-info.
     EXPECT_EQ(redactUrl("rtsp://cam.lan/live?owner=a@b"), "rtsp://cam.lan/live?owner=a@b");
 }
@@ -62,9 +64,13 @@ TEST(Redact, SecretQueryValues) {
     // SRT's access-control stream ids hold '#' and ':'.
     EXPECT_EQ(redactUrl("srt://h:1?streamid=#!::u=admin,r=live&mode=caller"),
               "srt://h:1?streamid=***&mode=caller");
-    // One holding '@' might be a user-info's: everything before it is masked.
+    // '@' in a query value is the value's: a passphrase or stream id holding one is masked
+    // whole.
     EXPECT_EQ(redactUrl("srt://h:1?streamid=#!::u=admin@x/y&mode=caller"),
-              "srt://***@x/y&mode=caller");
+              "srt://h:1?streamid=***&mode=caller");
+    EXPECT_EQ(redactUrl("srt://h:1?passphrase=ab@cd/ef?gh&latency=1"),
+              "srt://h:1?passphrase=***&latency=1");
+    EXPECT_EQ(redactUrl("rtsp://h:554/x?token=a@b&y=1"), "rtsp://h:554/x?token=***&y=1");
     const UrlParts v6 = splitUrl("srt://[::1]:9000?streamid=a@b");
     EXPECT_FALSE(v6.hasUserinfo);
     EXPECT_EQ(v6.authority, "[::1]:9000");
