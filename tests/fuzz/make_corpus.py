@@ -132,6 +132,10 @@ def main():
     ]
     for o in options:
         write("options", o.encode())
+    # redaction: a secret, then (after a NUL) text holding URLs
+    for r in [b"secret", b"p/a?s#s@w0rd", b"a@b?c%2F%zz", b"Right-Passphrase-42", b"1234/x",
+              b"x\x00cannot publish to srt://h:1?streamid=abc: rtsp://u:p@h/x@y 'rtsp://a@b'"]:
+        write("redact", r)
     for name, data in all_streams.items():
         aus = access_units(data)
         # The assembler and start-code finders: the first access units of each stream
