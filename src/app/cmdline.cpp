@@ -150,7 +150,7 @@ struct Parser::Impl {
     CLI::Option* printConfig = nullptr;
     Stop stop = Stop::None;
     std::vector<std::string> warnings;  // this parse's, printed by parse()
-    mutable size_t hidden = 0;          // values the last effectiveConfig() showed masked
+    mutable size_t hidden = 0;          // secrets the last effectiveConfig() hid
 
     Impl(std::string name, const std::string& description, std::string versionText)
         : app(description, name), program(std::move(name)), version(std::move(versionText)) {
