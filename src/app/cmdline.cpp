@@ -1,6 +1,7 @@
-// The command-line layer over CLI11 (app/cmdline.hpp). One file (about 700 lines): the value
-// setters, the configuration file merged under the command line, --print-config and the help
-// text all read and write the one registry of options in Parser::Impl.
+// The command-line layer over CLI11 (app/cmdline.hpp). One file (about 700 lines): the
+// configuration file merged under the command line, --print-config with its secrets and the
+// help text all read and write the one registry of options in Parser::Impl (the value setters
+// are in cmdline_values.cpp).
 
 #include "app/cmdline.hpp"
 
