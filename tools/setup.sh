@@ -26,6 +26,8 @@ PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   ffmpeg x265 python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
+  # an SRT listener for the passphrase tests (srt-live-transmit)
+  srt-tools
   gir1.2-gst-rtsp-server-1.0
   v4l-utils
   # a network namespace of a test's own with a small loopback MTU (the RTSP server's UDP

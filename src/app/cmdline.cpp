@@ -1,9 +1,11 @@
-// The command-line layer over CLI11 (app/cmdline.hpp). One file (about 700 lines): the value
-// setters, the configuration file merged under the command line, --print-config and the help
-// text all read and write the one registry of options in Parser::Impl.
+// The command-line layer over CLI11 (app/cmdline.hpp). One file (about 700 lines): the
+// configuration file merged under the command line, --print-config with its secrets and the
+// help text all read and write the one registry of options in Parser::Impl (the value setters
+// are in cmdline_values.cpp).
 
 #include "app/cmdline.hpp"
 
+#include <sys/stat.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include <limits>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <utility>
 
 namespace h265direct::cli {
@@ -60,6 +63,7 @@ struct Opt {
     std::string defaultText;
     std::string group;
     Parser::Setter set;          // Value
+    Parser::Mask mask;           // secret(): how --print-config shows a value
     std::function<void()> seen;  // Flag, Counter
     CLI::Option* cli = nullptr;
     // This parse:
@@ -146,6 +150,8 @@ struct Parser::Impl {
     CLI::Option* config = nullptr;
     CLI::Option* printConfig = nullptr;
     Stop stop = Stop::None;
+    std::vector<std::string> warnings;  // this parse's, printed by parse()
+    mutable size_t hidden = 0;          // secrets the last effectiveConfig() hid
 
     Impl(std::string name, const std::string& description, std::string versionText)
         : app(description, name), program(std::move(name)), version(std::move(versionText)) {
@@ -307,6 +313,7 @@ struct Parser::Impl {
         }
         const CLI::ConfigTOML format;
         std::map<const Opt*, int> lineOf;
+        bool holdsSecrets = false;
         std::string line;
         for (int n = 1; std::getline(in, line); ++n) {
             const std::string where = path + ":" + std::to_string(n) + ": ";
@@ -357,6 +364,9 @@ struct Parser::Impl {
                                  std::to_string(seen->second) + ")"};
             }
             lineOf[o] = n;
+            for (const std::string& value : items[0].inputs) {
+                holdsSecrets = holdsSecrets || (o->mask && o->mask(value) != value);
+            }
             if (o->kind == Kind::List && !items[0].inputs.empty()) {
                 // A list: one value a line, or several as ["a", "b"].
                 if (overridden(*o)) {
@@ -383,6 +393,21 @@ struct Parser::Impl {
             } catch (const UsageError& e) {
                 throw UsageError{where + e.message};
             }
+        }
+        if (holdsSecrets) {
+            warnIfReadable(path);
+        }
+    }
+
+    // A file holding secrets that every user of the machine may read: one warning.
+    void warnIfReadable(const std::string& path) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
+            char mode[8];
+            std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+            warnings.push_back("--config " + path +
+                               " holds secrets and every user can read it (mode " + mode +
+                               "): chmod 600 " + path + " (or 640, group of the service's user)");
         }
     }
 
@@ -457,6 +482,14 @@ void Parser::list(const std::string& names, std::string valueName, std::string h
     impl_->add(names, std::move(o), c);
 }
 
+void Parser::secret(const std::string& name, Mask mask) {
+    Opt* o = impl_->find(name);
+    if (o == nullptr || o->kind == Kind::Flag || o->kind == Kind::Counter) {
+        throw std::invalid_argument("secret(): " + name + " is no option with a value");
+    }
+    o->mask = std::move(mask);
+}
+
 void Parser::excludes(const std::string& a, const std::string& b) {
     impl_->exclusions.emplace_back(a, b);
 }
@@ -486,6 +519,7 @@ bool Parser::given(const std::string& name) const {
 bool Parser::parseOrThrow(const std::vector<std::string>& args) {
     Impl& m = *impl_;
     m.stop = Impl::Stop::None;
+    m.warnings.clear();
     for (auto& o : m.opts) {
         o->given = o->onCommandLine = false;
         o->value.clear();
@@ -548,7 +582,11 @@ bool Parser::parseOrThrow(const std::vector<std::string>& args) {
 int Parser::parse(int argc, const char* const* argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);
     try {
-        if (!parseOrThrow(args)) {
+        const bool go = parseOrThrow(args);
+        for (const std::string& w : impl_->warnings) {
+            std::fprintf(stderr, "%s: warning: %s\n", impl_->program.c_str(), w.c_str());
+        }
+        if (!go) {
             switch (impl_->stop) {
                 case Impl::Stop::Help:
                     std::fputs(help().c_str(), stdout);
@@ -559,6 +597,14 @@ int Parser::parse(int argc, const char* const* argv) {
                 case Impl::Stop::PrintConfig:
                 case Impl::Stop::None:
                     std::fputs(effectiveConfig().c_str(), stdout);
+                    if (impl_->hidden > 0) {
+                        std::fprintf(stderr,
+                                     "%s: note: --print-config hid %zu secret%s as ***; fill %s in "
+                                     "before using the output as a --config file\n",
+                                     impl_->program.c_str(), impl_->hidden,
+                                     impl_->hidden == 1 ? "" : "s",
+                                     impl_->hidden == 1 ? "it" : "them");
+                    }
                     break;
             }
             return 0;
@@ -575,8 +621,32 @@ std::string Parser::help() const {
     return impl_->app.help();
 }
 
+size_t Parser::hiddenSecrets() const {
+    return impl_->hidden;
+}
+
 std::string Parser::effectiveConfig() const {
     const Impl& m = *impl_;
+    m.hidden = 0;
+    // A secret's value as its mask shows it. Each "***" the mask put in is a hidden secret
+    // (a URL may hide a password and a stream id); a changed value hides one at least.
+    const auto stars = [](const std::string& t) {
+        size_t n = 0;
+        for (size_t at = t.find("***"); at != std::string::npos; at = t.find("***", at + 3)) {
+            ++n;
+        }
+        return n;
+    };
+    const auto shown = [&m, &stars](const Opt& o, const std::string& v) {
+        if (!o.mask) {
+            return v;
+        }
+        std::string masked = o.mask(v);
+        if (masked != v) {
+            m.hidden += std::max<size_t>(1, stars(masked) - std::min(stars(masked), stars(v)));
+        }
+        return masked;
+    };
     std::string out = "# " + m.program +
                       " configuration, read with --config FILE; options on the command line "
                       "win.\n# One `name = value` per line (the long option's name); quote "
@@ -607,127 +677,27 @@ std::string Parser::effectiveConfig() const {
         } else if (o->kind == Kind::List) {
             std::string items;
             for (const std::string& v : o->values) {
-                if (v.find('#') != std::string::npos) {
+                const std::string text = shown(*o, v);  // a secret's '#' is masked with it
+                if (text.find('#') != std::string::npos) {
                     throw UsageError{"--print-config: a value of " + o->label() +
                                      " holds '#', which a configuration file cannot hold"};
                 }
-                items += (items.empty() ? "" : ", ") + configValue(v);
+                items += (items.empty() ? "" : ", ") + configValue(text);
             }
             line += " [" + items + "]";
         } else if (o->given) {
-            if (o->value.find('#') != std::string::npos) {
+            const std::string text = shown(*o, o->value);
+            if (text.find('#') != std::string::npos) {
                 throw UsageError{"--print-config: the value of " + o->label() +
                                  " holds '#', which a configuration file cannot hold"};
             }
-            line += " " + configValue(o->value);
+            line += " " + configValue(text);
         } else if (!o->defaultText.empty()) {
             line += " " + configValue(o->defaultText);
         }
         out += (o->given ? "" : "# ") + line + "\n";
     }
     return out;
-}
-
-Parser::Setter wholeNumber(std::function<void(long long)> set, long long lo, long long hi) {
-    return [set = std::move(set), lo, hi](const std::string& v) {
-        long long n = 0;
-        const char* end = v.data() + v.size();
-        const auto r = std::from_chars(v.data(), end, n);
-        const std::string range = std::to_string(lo) + ".." + std::to_string(hi);
-        if (r.ec == std::errc::result_out_of_range && r.ptr == end) {
-            throw UsageError{v + " is out of range " + range};
-        }
-        if (r.ec != std::errc() || r.ptr != end) {
-            throw UsageError{"'" + v + "' is not a whole number"};
-        }
-        if (n < lo || n > hi) {
-            throw UsageError{v + " is out of range " + range};
-        }
-        set(n);
-    };
-}
-
-Parser::Setter number(double& target, double lo, double hi) {
-    return [&target, lo, hi](const std::string& v) {
-        double n = 0;
-        const char* end = v.data() + v.size();
-        const auto r = std::from_chars(v.data(), end, n);
-        if (r.ec != std::errc() || r.ptr != end || !std::isfinite(n)) {
-            throw UsageError{"'" + v + "' is not a number"};
-        }
-        if (n < lo || n > hi) {
-            char range[64];
-            std::snprintf(range, sizeof range, "%g..%g", lo, hi);
-            throw UsageError{v + " is out of range " + range};
-        }
-        target = n;
-    };
-}
-
-std::string bytesText(size_t bytes) {
-    if (bytes != 0 && bytes % (size_t{1} << 30) == 0) {
-        return std::to_string(bytes >> 30) + "GiB";
-    }
-    if (bytes != 0 && bytes % (size_t{1} << 20) == 0) {
-        return std::to_string(bytes >> 20) + "MiB";
-    }
-    if (bytes != 0 && bytes % (size_t{1} << 10) == 0) {
-        return std::to_string(bytes >> 10) + "KiB";
-    }
-    return std::to_string(bytes);
-}
-
-Parser::Setter byteSize(size_t& target, size_t lo, size_t hi) {
-    return [&target, lo, hi](const std::string& v) {
-        unsigned long long n = 0;
-        const char* begin = v.data();
-        const char* end = begin + v.size();
-        const auto r = std::from_chars(begin, end, n);
-        if (r.ec != std::errc() || r.ptr == begin) {
-            throw UsageError{"'" + v + "' is not a byte count (e.g. 65536, 64k, 8M)"};
-        }
-        std::string suffix(r.ptr, end);
-        for (char& c : suffix) {
-            c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-        }
-        unsigned shift = 0;
-        if (!suffix.empty() && suffix != "b") {
-            const char unit = suffix[0];
-            const std::string rest = suffix.substr(1);
-            shift = unit == 'k' ? 10 : unit == 'm' ? 20 : unit == 'g' ? 30 : 99;
-            if (shift == 99 || !(rest.empty() || rest == "b" || rest == "ib")) {
-                throw UsageError{"'" + v + "' is not a byte count (e.g. 65536, 64k, 8M)"};
-            }
-        }
-        if (n > (std::numeric_limits<unsigned long long>::max() >> shift) || (n << shift) > hi ||
-            (n << shift) < lo) {
-            throw UsageError{v + " is out of range " + bytesText(lo) + ".." + bytesText(hi)};
-        }
-        target = static_cast<size_t>(n << shift);
-    };
-}
-
-Parser::Setter text(std::string& target) {
-    return [&target](const std::string& v) {
-        if (v.empty()) {
-            throw UsageError{"empty value"};
-        }
-        target = v;
-    };
-}
-
-Parser::Setter oneOf(std::vector<std::string> words, std::function<void(const std::string&)> set) {
-    return [words = std::move(words), set = std::move(set)](const std::string& v) {
-        std::string list;
-        for (const std::string& w : words) {
-            if (w == v) {
-                set(v);
-                return;
-            }
-            list += (list.empty() ? "" : ", ") + w;
-        }
-        throw UsageError{"'" + v + "' is not one of " + list};
-    };
 }
 
 }  // namespace h265direct::cli

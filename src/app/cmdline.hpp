@@ -43,6 +43,12 @@ public:
     // An option that may be given any number of times; `set` gets each value in order (the
     // command line's, or else the configuration file's: one a line, or a list ["a", "b"]).
     void list(const std::string& names, std::string valueName, std::string help, Setter set);
+    // How a secret is shown: mask(value) is what --print-config prints for the value of the
+    // option `name` (e.g. a URL with its password as ***). Each *** the mask puts in counts as
+    // a hidden secret (--print-config says how many on stderr), and a value read from a --config
+    // file that every user may read gets a warning naming the file. Call after adding it.
+    using Mask = std::function<std::string(const std::string& value)>;
+    void secret(const std::string& name, Mask mask);
     // At most one of the two may be given.
     void excludes(const std::string& a, const std::string& b);
     // Runs once every option has been set; throws UsageError to refuse the combination.
@@ -55,7 +61,8 @@ public:
     bool given(const std::string& name) const;
 
     // -1: go on. 0: --help, --version or --print-config printed (stdout). 2: a one-line error
-    // printed ("PROGRAM: error: ...") on stderr.
+    // printed ("PROGRAM: error: ...") on stderr. Warnings ("PROGRAM: warning: ...": a
+    // --config file holding secrets that every user may read) go to stderr first.
     int parse(int argc, const char* const* argv);
     // The same without printing: throws UsageError; returns false after --help, --version or
     // --print-config.
@@ -66,6 +73,8 @@ public:
     // `name = value` lines; the others commented out with their default. Throws UsageError
     // for a value the format cannot hold (one with '#').
     std::string effectiveConfig() const;
+    // How many secrets the last effectiveConfig() hid (secret()).
+    size_t hiddenSecrets() const;
 
 private:
     struct Impl;

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "core/redact.hpp"
 #include "net/address.hpp"
 #include "net/auth.hpp"
 #include "net/io_loop.hpp"
@@ -195,9 +196,21 @@ void addNetOptions(cli::Parser& parser, NetConfig& config) {
                     }
                     config.publish.push_back(value);
                 });
+    // --print-config shows each URL with its user-info and secret query values as ***.
+    parser.secret("--publish", [](const std::string& url) { return redactUrl(url); });
+    // --user: the name stays, the password is ***.
+    parser.secret("--user",
+                  [](const std::string& user) { return user.substr(0, user.find(':')) + ":***"; });
     parser.check([&config] {
         if (Result<std::vector<net::Credential>> u = net::configuredUsers(config); !u) {
             throw cli::UsageError{u.error().message};
+        }
+        // Users protect the RTSP server only: given without it, -l or nothing would look
+        // protected and is not.
+        if ((!config.users.empty() || !config.userFile.empty()) && config.rtsp.empty()) {
+            throw cli::UsageError{
+                "--user/--user-file: only the RTSP server (--rtsp) checks users; -l, -t and "
+                "--publish have no authentication (docs/security.md)"};
         }
         if (config.reconnectMinMs > config.reconnectMaxMs) {
             throw cli::UsageError{"--reconnect-min: " + std::to_string(config.reconnectMinMs) +

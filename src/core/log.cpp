@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/clock.hpp"
+#include "core/redact.hpp"
 
 namespace h265direct {
 namespace {
@@ -43,13 +44,14 @@ void logMessage(LogLevel level, const char* module, const char* fmt, ...) {
     va_start(args, fmt);
     vsnprintf(text, sizeof text, fmt, args);
     va_end(args);
-    // One fprintf per line so that lines from several threads never interleave.
-    fprintf(stderr, "h265direct[%s] %s: %s\n", module, levelName(level), text);
+    // One fprintf per line so that lines from several threads never interleave. No secret
+    // leaves: whatever a message quotes (a URL, a library's text) is redacted here too.
+    fprintf(stderr, "h265direct[%s] %s: %s\n", module, levelName(level), redactText(text).c_str());
 }
 
 void printError(const std::string& message) {
     if (logEnabled(LogLevel::Error)) {
-        fprintf(stderr, "h265direct: error: %s\n", message.c_str());
+        fprintf(stderr, "h265direct: error: %s\n", redactText(message).c_str());
     }
 }
 

@@ -1,13 +1,18 @@
 #include "publish/avformat_lib.hpp"
 
 #include <dlfcn.h>
+#include <link.h>
 
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
+#include <mutex>
 #include <string>
 
 #include "core/dl_symbol.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/redact.hpp"
 
 namespace h265direct {
 
@@ -47,8 +52,66 @@ void keepMessage(void* /*object*/, int level, const char* format, va_list args) 
         text.pop_back();
     }
     if (!text.empty()) {
-        lastMessage = std::move(text);
+        // libsrt's "Connection to URL failed" and the like: the URL and any secret of a
+        // running session masked before the text goes anywhere.
+        lastMessage = redactText(text);
     }
+}
+
+// libsrt logs on its own threads, straight to stderr: libavformat (5.1) sets neither its log
+// handler nor its level. Its warnings ("Incorrect passphrase") come here instead, redacted:
+// the newest is kept for the next failure's one-line report, every one is a debug line.
+constexpr int kSrtWarning = 4;  // libsrt's levels are syslog's: LOG_WARNING
+std::mutex srtMutex;
+std::string srtLast;
+
+void keepSrtMessage(void* /*opaque*/, int level, const char* /*file*/, int /*line*/,
+                    const char* /*area*/, const char* message) {
+    if (message == nullptr) {
+        return;
+    }
+    // "[: ]area: function: text" with the flags set in routeSrtLog.
+    std::string text = redactText(message + std::strspn(message, ": "));
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+        text.pop_back();
+    }
+    LOG_DEBUG("srt", "%s", text.c_str());
+    if (level <= kSrtWarning && !text.empty()) {
+        std::lock_guard lock(srtMutex);
+        srtLast = std::move(text);
+    }
+}
+
+// libsrt as libavformat loaded it (a library of the process whose path names it), with its
+// log sent to keepSrtMessage. Nothing to do when this libavformat was built without it.
+void routeSrtLog() {
+    std::string path;
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, size_t /*size*/, void* out) {
+            if (info->dlpi_name != nullptr && std::strstr(info->dlpi_name, "/libsrt") != nullptr) {
+                *static_cast<std::string*>(out) = info->dlpi_name;
+                return 1;
+            }
+            return 0;
+        },
+        &path);
+    void* srt = path.empty() ? nullptr : dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD);
+    if (srt == nullptr) {
+        return;
+    }
+    using Handler = void (*)(void*, int, const char*, int, const char*, const char*);
+    using SetHandler = void (*)(void*, Handler);
+    using SetFlags = void (*)(int);
+    SetHandler setHandler = nullptr;
+    SetFlags setFlags = nullptr;
+    std::string error;
+    if (bindSymbol(srt, path.c_str(), "srt_setloghandler", setHandler, error) &&
+        bindSymbol(srt, path.c_str(), "srt_setlogflags", setFlags, error)) {
+        // Without its time, thread name, severity and line end (SRT_LOGF_DISABLE_*).
+        setFlags(1 | 2 | 4 | 8);
+        setHandler(nullptr, keepSrtMessage);
+    }
+    // The handle stays open, as libavformat's do.
 }
 
 void* open(const char* library, std::string& error) {
@@ -92,6 +155,7 @@ Loaded load() {
         return out;
     }
     l.logSetCallback(keepMessage);
+    routeSrtLog();
     l.networkInit();
     return out;
 }
@@ -101,6 +165,11 @@ Loaded load() {
 std::string takeAvformatMessage() {
     std::string m = std::move(lastMessage);
     lastMessage.clear();
+    std::lock_guard lock(srtMutex);
+    if (!srtLast.empty()) {
+        m += (m.empty() ? "libsrt: " : "; libsrt: ") + srtLast;
+        srtLast.clear();
+    }
     return m;
 }
 

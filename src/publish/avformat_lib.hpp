@@ -35,8 +35,10 @@ struct AvformatLib {
 };
 
 // FFmpeg's own messages of the calling thread: its last error line (the reason behind a
-// failed call, e.g. "method ANNOUNCE failed: 405 Method Not Allowed"), cleared when read.
-// FFmpeg prints nothing itself: the outputs put the reason in their own one-line messages.
+// failed call, e.g. "method ANNOUNCE failed: 405 Method Not Allowed"), and libsrt's last
+// warning (of any thread: "Incorrect passphrase"), cleared when read; secrets masked.
+// Neither library prints anything itself: the outputs put the reason in their own one-line
+// messages (libsrt's lines are debug lines, -vv).
 std::string takeAvformatMessage();
 
 // Loads the libraries (once; they stay loaded). Throws StartupError (kExitFailure) when they

@@ -1,8 +1,6 @@
 // --publish: a session with an RTSP server (RECORD) or an SRT listener (MPEG-TS), through
-// libavformat, on a thread of its own. The engine thread only queues (consume); the thread
-// starts sessions at start points, writes, and retries when the server is gone. One file
-// (about 650 lines): the queue, the session thread, its retries and its figures share one
-// lock and one Impl, and the URL parser beside them is what the session opens.
+// libavformat, on a thread of its own (one Impl, one lock). The engine thread only queues
+// (consume); the thread starts sessions at start points, writes, and retries.
 
 #include "publish/publish_output.hpp"
 
@@ -21,7 +19,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/percentile.hpp"
-#include "core/text.hpp"
+#include "core/redact.hpp"
 #include "h265direct/annexb.hpp"
 #include "h265direct/stats.hpp"
 #include "net/peer_queue.hpp"
@@ -30,107 +28,11 @@
 namespace h265direct::publish {
 
 namespace {
-
 constexpr const char* kTag = "publish";
 constexpr int64_t kMs = 1'000'000;
-constexpr int kRtspDefaultPort = 554;
-// RTP and MPEG-TS both count presentation times at 90 kHz.
-constexpr int kClockRate = 90000;
-
-// Finds `key` in a URL query ("a=1&b=2"): true, with its value, when it is there.
-bool queryValue(std::string_view query, std::string_view key, std::string& value) {
-    while (!query.empty()) {
-        const size_t amp = query.find('&');
-        const std::string_view item = query.substr(0, amp);
-        const size_t eq = item.find('=');
-        if (item.substr(0, eq) == key) {
-            value = eq == std::string_view::npos ? std::string() : std::string(item.substr(eq + 1));
-            return true;
-        }
-        if (amp == std::string_view::npos) {
-            break;
-        }
-        query.remove_prefix(amp + 1);
-    }
-    return false;
-}
+constexpr int kClockRate = 90000;  // RTP and MPEG-TS both count presentation times at 90 kHz
 
 }  // namespace
-
-Result<PublishUrl> parsePublishUrl(std::string_view text) {
-    const auto bad = [](std::string message) { return Error{kExitUsage, std::move(message)}; };
-    for (const char c : text) {
-        if (std::iscntrl(static_cast<unsigned char>(c)) || c == ' ') {
-            return bad("'" + std::string(text) + "' has a space or control character");
-        }
-    }
-    const size_t sep = text.find("://");
-    if (sep == std::string_view::npos || sep == 0) {
-        return bad("'" + std::string(text) +
-                   "' is not a URL (rtsp://HOST[:PORT]/PATH or srt://HOST:PORT[?streamid=...])");
-    }
-    const std::string scheme = lowerAscii(text.substr(0, sep));
-    PublishUrl u;
-    if (scheme == "rtsp") {
-        u.kind = PublishUrl::Kind::Rtsp;
-    } else if (scheme == "srt") {
-        u.kind = PublishUrl::Kind::Srt;
-    } else {
-        return bad("unknown scheme '" + scheme + "://' (rtsp:// or srt://)");
-    }
-    const std::string_view rest = text.substr(sep + 3);
-    const size_t authEnd = rest.find_first_of("/?");
-    std::string_view authority = rest.substr(0, authEnd);
-    const std::string_view tail =
-        authEnd == std::string_view::npos ? std::string_view() : rest.substr(authEnd);
-    std::string userinfo;
-    if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
-        if (u.kind == PublishUrl::Kind::Srt) {
-            return bad("srt:// takes no user name (authenticate with ?streamid= or ?passphrase=)");
-        }
-        userinfo = std::string(authority.substr(0, at));
-        authority.remove_prefix(at + 1);
-    }
-    if (authority.empty()) {
-        return bad("'" + std::string(text) + "' has no host");
-    }
-    const size_t bracket = authority.rfind(']');
-    const size_t colon = authority.rfind(':');
-    const bool hasPort =
-        colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket);
-    std::string hostPort(authority);
-    if (!hasPort) {
-        if (u.kind == PublishUrl::Kind::Srt) {
-            return bad("'" + std::string(text) + "' has no port (srt://HOST:PORT)");
-        }
-        hostPort += ":" + std::to_string(kRtspDefaultPort);
-    }
-    Result<net::Endpoint> endpoint = net::parseEndpoint(hostPort, false);
-    if (!endpoint) {
-        return bad("'" + std::string(text) + "': " + endpoint.error().message);
-    }
-    u.endpoint = std::move(endpoint).value();
-    if (u.kind == PublishUrl::Kind::Srt) {
-        const size_t q = tail.find('?');
-        if (q != 0 && !tail.empty() && tail != "/" && tail.substr(0, q) != "/") {
-            return bad("'" + std::string(text) + "': srt:// takes no path (use ?streamid=)");
-        }
-        std::string mode;
-        if (q != std::string_view::npos && queryValue(tail.substr(q + 1), "mode", mode) &&
-            mode != "caller") {
-            return bad("'" + std::string(text) + "': mode=" + mode +
-                       ": a publisher connects to the server (mode=caller)");
-        }
-    }
-    u.url = std::string(text);
-    u.display = u.url;
-    if (const size_t c = userinfo.find(':'); c != std::string::npos) {
-        // rtsp://user:secret@host -> rtsp://user:***@host in every message.
-        u.display = scheme + "://" + userinfo.substr(0, c) + ":***@" + std::string(authority) +
-                    std::string(tail);
-    }
-    return u;
-}
 
 struct PublishOutput::Impl {
     Impl(PublishUrl t, int i, const NetConfig& c, std::function<void()> kf)
@@ -189,6 +91,7 @@ struct PublishOutput::Impl {
     }
 
     PublishUrl target;
+    SecretScope secrets{target.secrets};  // masked in every message while the output lives
     int index;
     NetConfig config;
     std::function<void()> requestKeyframe;
@@ -220,7 +123,6 @@ struct PublishOutput::Impl {
     bool finished = false;
     LogThrottle retryLog;
     std::minstd_rand jitter{std::random_device{}()};
-
     int64_t lastCollectNs = 0;
     uint64_t collectedBytes = 0;
 };
@@ -303,6 +205,9 @@ bool PublishOutput::Impl::Session::open(Impl& d, const AccessUnit& first, std::s
         // last frames of a run are not lost in SRT's latency window.
         const int lingerSeconds = std::max(1, (d.config.finishTimeoutMs + 999) / 1000);
         av.dictSet(&io, "linger", std::to_string(lingerSeconds).c_str(), 0);
+        for (const auto& [key, value] : d.target.options) {  // passphrase, streamid
+            av.dictSet(&io, key.c_str(), value.c_str(), 0);
+        }
         r = av.ioOpen(&ctx->pb, d.target.url.c_str(), AVIO_FLAG_WRITE, &ctx->interrupt_callback,
                       &io);
         av.dictFree(&io);

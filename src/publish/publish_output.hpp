@@ -10,23 +10,9 @@
 #include "core/error.hpp"
 #include "h265direct/config.hpp"
 #include "h265direct/sink.hpp"
-#include "net/address.hpp"
+#include "publish/publish_url.hpp"
 
 namespace h265direct::publish {
-
-// A parsed --publish value.
-struct PublishUrl {
-    enum class Kind { Rtsp, Srt };
-    Kind kind = Kind::Rtsp;
-    std::string url;      // as given: what libavformat opens
-    std::string display;  // for messages: the password of rtsp://user:pass@ left out
-    net::Endpoint endpoint;
-};
-
-// Parses "rtsp://[USER:PASS@]HOST[:PORT]/PATH" (port 554 when left out) and
-// "srt://HOST:PORT[?OPTIONS]" (caller mode). The error (kExitUsage) says what is wrong,
-// without the option's name.
-Result<PublishUrl> parsePublishUrl(std::string_view text);
 
 struct PublishStats {
     std::string state;         // connecting / publishing / retrying / failed / finished

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -332,6 +333,48 @@ TEST(ConfigFile, TheEffectiveConfigurationReadsBackTheSame) {
     EXPECT_EQ(h.bitrate, 700);
     EXPECT_EQ(h.output, "a \"b\" [c]");
     EXPECT_EQ(h.verbose, 2);
+}
+
+// secret(): any option can say how --print-config shows its value; a value its mask changes
+// is counted as hidden, one it leaves as it is is not.
+TEST(ConfigFile, SecretOptionsArePrintedThroughTheirMask) {
+    ConfigFixture f;
+    std::vector<std::string> tokens;
+    f.parser.list("--token", "T", "Tokens",
+                  [&tokens](const std::string& v) { tokens.push_back(v); });
+    const auto hideAfterColon = [](const std::string& v) {
+        const size_t colon = v.find(':');
+        return colon == std::string::npos ? v : v.substr(0, colon) + ":***";
+    };
+    f.parser.secret("--output", hideAfterColon);
+    f.parser.secret("--token", hideAfterColon);
+    ASSERT_EQ(f.run({"-o", "user:hunter22", "--token", "a:sesame", "--token", "plain", "--token",
+                     "b:open"}),
+              "");
+    EXPECT_EQ(f.output, "user:hunter22");  // the option itself gets the value
+    const std::string printed = f.parser.effectiveConfig();
+    EXPECT_NE(printed.find("\noutput = \"user:***\"\n"), std::string::npos) << printed;
+    EXPECT_NE(printed.find("\ntoken = [\"a:***\", \"plain\", \"b:***\"]\n"), std::string::npos)
+        << printed;
+    for (const char* secret : {"hunter22", "sesame", "open"}) {
+        EXPECT_EQ(printed.find(secret), std::string::npos) << secret;
+    }
+    EXPECT_EQ(f.parser.hiddenSecrets(), 3u);
+    // Two in one value count as two.
+    ConfigFixture h;
+    h.parser.secret("--output", [](const std::string&) { return std::string("***:***"); });
+    ASSERT_EQ(h.run({"-o", "a:b"}), "");
+    h.parser.effectiveConfig();
+    EXPECT_EQ(h.parser.hiddenSecrets(), 2u);
+    // Nothing to hide: nothing counted.
+    ConfigFixture g;
+    g.parser.secret("--output", hideAfterColon);
+    ASSERT_EQ(g.run({"-o", "out.h265"}), "");
+    EXPECT_NE(g.parser.effectiveConfig().find("\noutput = \"out.h265\"\n"), std::string::npos);
+    EXPECT_EQ(g.parser.hiddenSecrets(), 0u);
+    // Only options with a value can be secret.
+    EXPECT_THROW(g.parser.secret("--pattern", hideAfterColon), std::invalid_argument);
+    EXPECT_THROW(g.parser.secret("--no-such-option", hideAfterColon), std::invalid_argument);
 }
 
 }  // namespace

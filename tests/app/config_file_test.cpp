@@ -150,13 +150,16 @@ TEST(ConfigFile, EveryOptionGivesTheSameConfiguration) {
     const ProcessResult fromFile = runH265({"--config", conf, "--print-config"});
     ASSERT_EQ(fromFile.exitCode, 0) << fromFile.err;
     EXPECT_EQ(fromFile.out, fromArgs.out);
+    EXPECT_EQ(fromArgs.out.find("wonderland"), std::string::npos) << fromArgs.out;
+    EXPECT_EQ(fromArgs.err.find("wonderland"), std::string::npos) << fromArgs.err;
     for (const auto& [name, value] : all) {
         const std::string line = name + " = ";
         const size_t at = fromArgs.out.find("\n" + line);
         ASSERT_NE(at, std::string::npos) << name << " is not set in\n" << fromArgs.out;
         const std::string shown = fromArgs.out.substr(
             at + 1 + line.size(), fromArgs.out.find('\n', at + 1) - at - 1 - line.size());
-        const std::string want = name == "verbose" ? "1" : value;  // a count
+        // verbose: a count; user: the password is never printed.
+        const std::string want = name == "verbose" ? "1" : name == "user" ? "alice:***" : value;
         EXPECT_TRUE(
             shown == want || shown == "\"" + want + "\"" ||
             ((name == "publish" || name == "user") && shown == "[\"" + want + "\"]"))  // a list
@@ -319,11 +322,11 @@ TEST(ConfigFile, PublishIsAListOneALineOrInBrackets) {
     const std::string conf = dir.file("pub.conf");
     writeText(conf,
               "pattern = true\npublish = \"rtsp://127.0.0.1:8554/cam\"\n"
-              "publish = [\"srt://127.0.0.1:8890?streamid=a\", \"rtsp://[::1]/b\"]\n");
+              "publish = [\"srt://127.0.0.1:8890?latency=200\", \"rtsp://[::1]/b\"]\n");
     const ProcessResult r = runH265({"--config", conf, "--print-config"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_NE(r.out.find("\npublish = [\"rtsp://127.0.0.1:8554/cam\", "
-                         "\"srt://127.0.0.1:8890?streamid=a\", \"rtsp://[::1]/b\"]\n"),
+                         "\"srt://127.0.0.1:8890?latency=200\", \"rtsp://[::1]/b\"]\n"),
               std::string::npos)
         << r.out;
     // The printed configuration reads back to itself.
@@ -343,4 +346,59 @@ TEST(ConfigFile, PublishIsAListOneALineOrInBrackets) {
     const ProcessResult bad = runH265({"--config", conf});
     EXPECT_EQ(bad.exitCode, 2) << bad.err;
     EXPECT_NE(bad.err.find(":2: publish: unknown scheme 'ftp://'"), std::string::npos) << bad.err;
+}
+
+// A file holding a secret (a --publish URL's password or passphrase) that every user may
+// read gets one warning naming the file and the fix; mode 0640 or 0600, or a file without
+// secrets, gets none. The printed configuration hides the secrets and says so once.
+TEST(ConfigFile, ReadableFileWithSecretsIsWarnedAbout) {
+    TempDir dir;
+    const std::string conf = dir.file("cam.conf");
+    const std::string passphrase = "File-Passphrase-77";
+    writeText(conf, "pattern = true\npublish = [\"srt://127.0.0.1:9000?passphrase=" + passphrase +
+                        "\", \"rtsp://admin:Rtsp-Pass-5@127.0.0.1/cam\"]\n");
+    const auto warnings = [](const std::string& err) {
+        size_t n = 0;
+        for (size_t at = err.find("warning: "); at != std::string::npos;
+             at = err.find("warning: ", at + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    std::filesystem::permissions(conf, std::filesystem::perms(0644));
+    const ProcessResult open = runH265({"--config", conf, "--print-config"});
+    ASSERT_EQ(open.exitCode, 0) << open.err;
+    EXPECT_EQ(warnings(open.err), 1u) << open.err;
+    EXPECT_NE(
+        open.err.find("h265direct: warning: --config " + conf +
+                      " holds secrets and every user can read it (mode 0644): chmod 600 " + conf),
+        std::string::npos)
+        << open.err;
+    EXPECT_NE(open.err.find("h265direct: note: --print-config hid 2 secrets as ***"),
+              std::string::npos)
+        << open.err;
+    EXPECT_NE(open.out.find("\npublish = [\"srt://127.0.0.1:9000?passphrase=***\", "
+                            "\"rtsp://admin:***@127.0.0.1/cam\"]\n"),
+              std::string::npos)
+        << open.out;
+    for (const std::string& secret : {passphrase, std::string("Rtsp-Pass-5")}) {
+        EXPECT_EQ((open.out + open.err).find(secret), std::string::npos) << secret;
+    }
+    for (const auto mode : {0640, 0600}) {
+        std::filesystem::permissions(conf, std::filesystem::perms(mode));
+        const ProcessResult closed = runH265({"--config", conf, "--print-config"});
+        ASSERT_EQ(closed.exitCode, 0) << closed.err;
+        EXPECT_EQ(warnings(closed.err), 0u) << mode << ": " << closed.err;
+    }
+    // Secrets in the file still count when the command line replaces them.
+    std::filesystem::permissions(conf, std::filesystem::perms(0644));
+    const ProcessResult replaced =
+        runH265({"--config", conf, "--publish", "rtsp://127.0.0.1/x", "--print-config"});
+    EXPECT_EQ(warnings(replaced.err), 1u) << replaced.err;
+    // No secret in the file: no warning, whatever its mode.
+    writeText(conf, "pattern = true\npublish = \"srt://127.0.0.1:9000?latency=200\"\n");
+    std::filesystem::permissions(conf, std::filesystem::perms(0644));
+    const ProcessResult plain = runH265({"--config", conf, "--print-config"});
+    ASSERT_EQ(plain.exitCode, 0) << plain.err;
+    EXPECT_EQ(plain.err, "");
 }

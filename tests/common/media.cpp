@@ -8,10 +8,10 @@
 
 namespace h265direct::test {
 
-ProbeInfo probeHevc(const std::string& path) {
+ProbeInfo probeHevc(const std::string& path, const std::string& format) {
     ProbeInfo info;
     const ProcessResult r =
-        runProcess({"ffprobe", "-v", "error", "-f", "hevc", "-count_frames", "-select_streams",
+        runProcess({"ffprobe", "-v", "error", "-f", format, "-count_frames", "-select_streams",
                     "v:0", "-show_entries",
                     "stream=nb_read_frames,profile,pix_fmt,width,height,color_range,color_space",
                     "-of", "default=noprint_wrappers=1", path});

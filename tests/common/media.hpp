@@ -20,8 +20,10 @@ struct ProbeInfo {
     std::string error;
 };
 
-// ffprobe -count_frames on a raw H.265 (Annex-B) file.
-ProbeInfo probeHevc(const std::string& path);
+// ffprobe -count_frames on a raw H.265 (Annex-B) file, or on a container of the given
+// format ("mpegts": what an SRT listener writes). `error` holds what ffprobe reported, also
+// when it decoded frames: a clean decode leaves it empty.
+ProbeInfo probeHevc(const std::string& path, const std::string& format = "hevc");
 
 // Key-frame flag of every decoded frame, in order (ffprobe -show_frames).
 std::vector<bool> probeKeyframes(const std::string& path);

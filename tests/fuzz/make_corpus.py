@@ -167,10 +167,19 @@ def main():
         "--help",
         "--version",
         "-s\n16x16x\n--bitrate=abc",
+        # secrets: masked by --print-config; a passphrase out of range; a password with / ? # @
+        "--pattern\n--publish\nsrt://127.0.0.1:9000?passphrase=Secret-Pass-1&streamid=a:b"
+        "&pbkeylen=32\n--print-config",
+        "--pattern\n--publish\nrtsp://admin:p/a?s#s@w0rd@127.0.0.1:8554/cam\n--publish\n"
+        "srt://h:1?passphrase=short",
     ]
     for o in options:
         write("options", o.encode())
     write_auth_seeds()
+    # redaction: a secret, then (after a NUL) text holding URLs
+    for r in [b"secret", b"p/a?s#s@w0rd", b"a@b?c%2F%zz", b"Right-Passphrase-42", b"1234/x",
+              b"x\x00cannot publish to srt://h:1?streamid=abc: rtsp://u:p@h/x@y 'rtsp://a@b'"]:
+        write("redact", r)
     for name, data in all_streams.items():
         aus = access_units(data)
         # The assembler and start-code finders: the first access units of each stream

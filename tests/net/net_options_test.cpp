@@ -136,7 +136,7 @@ TEST(NetOptions, UsersAndAuthentication) {
     NetConfig c;
     ASSERT_EQ(
         parse({"--user", "alice:wonder:land", "--user", "carol:x", "--user-file", dir.file("users"),
-               "--rtsp-auth", "digest,basic", "--auth-nonce-lifetime", "30"},
+               "--rtsp-auth", "digest,basic", "--auth-nonce-lifetime", "30", "--rtsp", "8554"},
               c),
         "");
     EXPECT_EQ(c.users, (std::vector<std::string>{"alice:wonder:land", "carol:x"}));
@@ -163,6 +163,7 @@ TEST(NetOptions, BadUsersAndUserFilesAreUsageErrorsWithoutThePassword) {
         {{"--user-file", dir.file("bad")}, "--user-file: " + dir.file("bad") + " line 3: "},
         {{"--user-file", dir.file("twin"), "--user", "alice:x"},
          "user 'alice' is given more than once"},
+        {{"--user", "alice:hunter2", "-l", "5005"}, "only the RTSP server (--rtsp) checks users"},
         {{"--rtsp-auth", "basic"}, "--rtsp-auth"},
         {{"--auth-nonce-lifetime", "4"}, "--auth-nonce-lifetime"},
         {{"--auth-nonce-lifetime", "86401"}, "--auth-nonce-lifetime"},
@@ -185,7 +186,7 @@ TEST(NetOptions, ARelativeUserFileIsFoundInCredentialsDirectory) {
               std::string::npos);
     ASSERT_EQ(setenv("CREDENTIALS_DIRECTORY", dir.path().c_str(), 1), 0);
     NetConfig d;
-    EXPECT_EQ(parse({"--user-file", "rtsp-users"}, d), "");
+    EXPECT_EQ(parse({"--user-file", "rtsp-users", "--rtsp", "8554"}, d), "");
     EXPECT_EQ(d.userFile, "rtsp-users");  // kept as given: looked up again at start
     ASSERT_EQ(unsetenv("CREDENTIALS_DIRECTORY"), 0);
 }

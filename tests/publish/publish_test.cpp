@@ -166,8 +166,11 @@ TEST(Publish, SrtIntoFfmpegListenerGivesMpegTsWithCaptureTimePts) {
     ASSERT_EQ(pub.exitCode, 0) << pub.err;
     EXPECT_EQ(pub.err, "");
     server->wait(60);  // FFmpeg reports the closed SRT connection as an input error
-    const ProbeInfo info = probeHevc(dir.file("got.ts"));
+    // MPEG-TS, probed as such (a forced raw-HEVC reading would scan the TS packets for start
+    // codes); the decoder must have nothing to say.
+    const ProbeInfo info = probeHevc(dir.file("got.ts"), "mpegts");
     ASSERT_TRUE(info.ok) << info.error;
+    EXPECT_EQ(info.error, "");
     EXPECT_EQ(info.width, 160);
     EXPECT_EQ(info.height, 120);
     EXPECT_EQ(info.frames, 60);
@@ -429,4 +432,159 @@ TEST(PublishOutput, PtsAreTheCaptureTimes) {
         const long long want = (captures[i] - captures[0]) * 9 / 100'000;  // ns -> 90 kHz
         EXPECT_NEAR(static_cast<double>(pts[i] - pts[0]), static_cast<double>(want), 1.0) << i;
     }
+}
+
+// Secrets: the SRT passphrase end to end with srt-live-transmit (libsrt's own listener), and
+// no secret on stderr or in --print-config, whatever happens to the session.
+namespace {
+
+const std::string kPassphrase = "Right-Passphrase-42";
+const std::string kStreamUser = "TopSecretStreamUser7";
+
+void expectNoSecret(const std::string& text, const std::vector<std::string>& secrets) {
+    for (const std::string& s : secrets) {
+        EXPECT_EQ(text.find(s), std::string::npos) << "'" << s << "' in\n" << text;
+    }
+}
+
+// srt-live-transmit listening on `p` with `passphrase`, writing the decrypted MPEG-TS to
+// `out`; it ends when the caller's session ends (-a:no: no waiting for another).
+std::unique_ptr<ChildProcess> srtLiveTransmit(uint16_t p, const std::string& passphrase,
+                                              const std::string& out) {
+    return std::make_unique<ChildProcess>(
+        std::vector<std::string>{"srt-live-transmit", "-a:no",
+                                 "srt://:" + port(p) + "?mode=listener&passphrase=" + passphrase,
+                                 "file://con"},
+        out);
+}
+
+std::string srtUrl(uint16_t p, const std::string& passphrase) {
+    return "srt://127.0.0.1:" + port(p) + "?passphrase=" + passphrase +
+           "&pbkeylen=32&streamid=publish:cam:" + kStreamUser;
+}
+
+}  // namespace
+
+TEST(Publish, SrtPassphraseIntoSrtLiveTransmitDecodes) {
+    TempDir dir;
+    const uint16_t p = freePort();
+    auto server = srtLiveTransmit(p, kPassphrase, dir.file("got.ts"));
+    ASSERT_TRUE(waitForBound(p, false)) << server->err();
+    // -vv: every message there is, libsrt's own lines included.
+    const ProcessResult pub =
+        runProcess(publisher(srtUrl(p, kPassphrase), {"--frames", "60", "-vv"}), 120);
+    ASSERT_EQ(pub.exitCode, 0) << pub.err;
+    expectNoSecret(pub.err, {kPassphrase, kStreamUser});
+    EXPECT_NE(pub.err.find("publishing to srt://127.0.0.1:" + port(p) +
+                           "?passphrase=***&pbkeylen=32&streamid=***"),
+              std::string::npos)
+        << pub.err;
+    ASSERT_EQ(server->wait(60), 0) << server->err();
+    // srt-live-transmit decrypted it: FFmpeg decodes every frame without a word.
+    const ProbeInfo info = probeHevc(dir.file("got.ts"), "mpegts");
+    ASSERT_TRUE(info.ok) << info.error;
+    EXPECT_EQ(info.error, "");
+    EXPECT_EQ(info.width, 160);
+    EXPECT_EQ(info.height, 120);
+    EXPECT_EQ(info.frames, 60);
+    // The same configuration printed: the secrets masked, one note saying so.
+    const ProcessResult config =
+        runProcess(publisher(srtUrl(p, kPassphrase), {"--print-config"}), 60);
+    ASSERT_EQ(config.exitCode, 0) << config.err;
+    expectNoSecret(config.out + config.err, {kPassphrase, kStreamUser});
+    EXPECT_NE(config.out.find("publish = [\"srt://127.0.0.1:" + port(p) +
+                              "?passphrase=***&pbkeylen=32&streamid=***\"]"),
+              std::string::npos)
+        << config.out;
+    EXPECT_NE(config.err.find("--print-config hid 2 secrets as ***"), std::string::npos)
+        << config.err;
+}
+
+TEST(Publish, SrtWrongPassphraseIsRefusedCountedAndRedacted) {
+    TempDir dir;
+    const uint16_t p = freePort();
+    auto server = srtLiveTransmit(p, kPassphrase, dir.file("got.ts"));
+    ASSERT_TRUE(waitForBound(p, false)) << server->err();
+    const std::string wrong = "Wrong-Passphrase-99";
+    const ProcessResult pub =
+        runProcess(publisher(srtUrl(p, wrong), {"--frames", "45", "--connect-timeout", "500",
+                                                "--reconnect-min", "50", "--stats-json", "-vv"}),
+                   120);
+    ASSERT_EQ(pub.exitCode, 0) << pub.err;
+    expectNoSecret(pub.err, {wrong, kStreamUser});
+    // Each attempt failed, in words that say why, and was counted; no session began.
+    EXPECT_NE(pub.err.find("cannot publish to srt://127.0.0.1:" + port(p) +
+                           "?passphrase=***&pbkeylen=32&streamid=***: "),
+              std::string::npos)
+        << pub.err;
+    EXPECT_NE(pub.err.find("Incorrect passphrase"), std::string::npos) << pub.err;
+    const size_t last = pub.err.rfind("\"publish1_failures\":");
+    ASSERT_NE(last, std::string::npos) << pub.err;
+    EXPECT_GT(std::atoll(pub.err.c_str() + last + 20), 0) << pub.err;
+    EXPECT_EQ(pub.err.find("\"publish1_sessions\":1"), std::string::npos) << pub.err;
+    // The listener took nothing: nothing to decode.
+    server->signal(SIGTERM);
+    server->wait(30);
+    EXPECT_TRUE(readFile(dir.file("got.ts")).empty());
+}
+
+// No server at all: the retries' messages (libavformat's "Connection to URL failed" among
+// them) show every URL redacted.
+TEST(Publish, UnreachableServersShowNoSecret) {
+    const uint16_t p = freePort();  // nothing listens there
+    const std::string password = "Rtsp/Pass?w#rd@1";
+    const ProcessResult r = runProcess(
+        publisher(srtUrl(p, kPassphrase),
+                  {"--publish", "rtsp://admin:" + password + "@127.0.0.1:" + port(p) + "/live",
+                   "--frames", "30", "--connect-timeout", "200", "--reconnect-min", "50", "-vv"}),
+        120);
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    expectNoSecret(r.err, {kPassphrase, kStreamUser, password, "Rtsp", "w#rd"});
+    EXPECT_NE(r.err.find("cannot publish to rtsp://admin:***@127.0.0.1:" + port(p) + "/live: "),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("cannot publish to srt://127.0.0.1:" + port(p) + "?passphrase=***"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST(Publish, PassphraseOutsideTenToSeventyNineAndBadKeyLengthAreUsageErrors) {
+    for (const std::string& query :
+         {std::string("passphrase=Short1234"), "passphrase=" + std::string(80, 'x'),
+          "passphrase=" + kPassphrase + "&pbkeylen=20"}) {
+        const ProcessResult r = runProcess({binaryPath(), "-d", "/dev/nonexistent-camera",
+                                            "--publish", "srt://127.0.0.1:9000?" + query},
+                                           60);
+        EXPECT_EQ(r.exitCode, 2) << query << ": " << r.err;
+        expectOneErrorLine(r,
+                           query.find("pbkeylen") == std::string::npos ? "10..79" : "pbkeylen=20");
+        expectNoSecret(r.err, {"Short1234", std::string(80, 'x'), kPassphrase});
+    }
+}
+
+// An RTSP password holding '/', '?', '#' and '@' as written: the server (gst-rtsp-server with
+// Digest) takes it, a wrong one is refused (401) in one line, and neither is ever shown.
+TEST(Publish, RtspPasswordWithUrlCharactersAuthenticatesAndIsNeverShown) {
+    const uint16_t p = freePort();
+    const std::string password = "p/a?s#s@w0rd";
+    ChildProcess server(
+        {"/usr/bin/python3", H265D_RTSP_RECORD_SERVER, port(p), "--user", "admin:" + password});
+    ASSERT_TRUE(server.waitForStderr("ready", 60)) << server.err();
+    const std::string url = "rtsp://admin:" + password + "@127.0.0.1:" + port(p) + "/cam";
+    const ProcessResult right = runProcess(publisher(url, {"--frames", "30", "-vv"}), 120);
+    ASSERT_EQ(right.exitCode, 0) << right.err;
+    EXPECT_TRUE(server.waitForStderr("recording", 60)) << server.err();
+    EXPECT_NE(right.err.find("publishing to rtsp://admin:***@127.0.0.1:" + port(p) + "/cam"),
+              std::string::npos)
+        << right.err;
+    expectNoSecret(right.err, {password, "w0rd"});
+    const std::string wrong = "Wrong/Pass#1";
+    const ProcessResult refused =
+        runProcess(publisher("rtsp://admin:" + wrong + "@127.0.0.1:" + port(p) + "/cam",
+                             {"--exit-on-disconnect", "-q"}),
+                   120);
+    EXPECT_EQ(refused.exitCode, 8) << refused.err;
+    expectOneErrorLine(refused, "cannot publish to rtsp://admin:***@127.0.0.1:" + port(p) +
+                                    "/cam: starting the RTSP session: method ANNOUNCE failed: 401");
+    expectNoSecret(refused.err, {wrong, "Wrong", "Pass#1"});
 }

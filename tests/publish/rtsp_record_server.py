@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """A real RTSP server that accepts RECORD (GStreamer's gst-rtsp-server), for the publish tests.
 
-  rtsp_record_server.py PORT [--refuse]
+  rtsp_record_server.py PORT [--refuse] [--user USER:PASSWORD]
 
 Serves rtsp://127.0.0.1:PORT/cam for a publisher (ANNOUNCE, SETUP, RECORD) and
 rtsp://127.0.0.1:PORT/play for viewers, who get what the publisher sends (re-packetized by
-rtph265pay). With --refuse, /cam is a play-only mount: ANNOUNCE/RECORD are refused.
+rtph265pay). With --refuse, /cam is a play-only mount: ANNOUNCE/RECORD are refused. With --user, /cam
+takes only that user, authenticated with Digest (the password is everything after the first
+':').
 Prints "ready" on stderr once listening, and "recording" when a publisher's media is set up.
 """
 import sys
@@ -13,12 +15,14 @@ import sys
 import gi
 
 gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 Gst.init(None)
 port = sys.argv[1]
 refuse = "--refuse" in sys.argv[2:]
+user = sys.argv[sys.argv.index("--user") + 1] if "--user" in sys.argv else None
 
 viewers = []  # appsrc elements of the /play media
 
@@ -65,6 +69,16 @@ record.set_launch(
 if not refuse:
     record.set_transport_mode(GstRtspServer.RTSPTransportMode.RECORD)
 record.connect("media-configure", record_configured)
+if user is not None:
+    name, password = user.split(":", 1)
+    auth = GstRtspServer.RTSPAuth()
+    auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+    token = GstRtspServer.RTSPToken()
+    token.set_string("media.factory.role", "publisher")
+    auth.add_digest(name, password, token)
+    server.set_auth(auth)
+    record.add_role_from_structure(Gst.Structure.new_from_string(
+        "publisher, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"))
 mounts.add_factory("/cam", record)
 
 play = GstRtspServer.RTSPMediaFactory()
