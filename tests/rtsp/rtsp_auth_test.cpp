@@ -264,8 +264,12 @@ TEST(RtspAuth, WithoutUsersAWarningNamesWhatIsOpenBeyondLoopback) {
     locked.signal(SIGINT);
     EXPECT_EQ(locked.wait(), 0);
     EXPECT_EQ(locked.err().find("no authentication"), std::string::npos) << locked.err();
-    // -l has no authentication at all: said whenever it listens beyond loopback.
-    ChildProcess raw(with({binaryPath(), "--pattern", "-l", std::to_string(freePort())}, kUsers));
+    // -l has no authentication at all: said whenever it listens beyond loopback, also beside
+    // an RTSP server with users.
+    ChildProcess raw(
+        with({binaryPath(), "--pattern", "--rtsp", "127.0.0.1:" + std::to_string(freePort()), "-l",
+              std::to_string(freePort())},
+             kUsers));
     ASSERT_TRUE(raw.waitForStderr("listening on")) << raw.err();
     raw.signal(SIGINT);
     EXPECT_EQ(raw.wait(), 0);
