@@ -1,10 +1,11 @@
 #!/bin/bash
 # Cross-builds h265direct for aarch64 (Release) into ./build-arm64 (override with
 # ARM64_BUILD_DIR) with cmake/aarch64-linux-gnu.cmake, then runs the test suite under user-mode
-# qemu (qemu-aarch64-static) with ctest. Tests labelled needs-* need what user-mode qemu does not
-# offer (tests/CMakeLists.txt): they are left out of this run, and each label is printed with its
-# reason and number of tests. Needs the packages tools/setup.sh installs on an amd64 machine.
-# Extra arguments go to ctest (e.g. -L hevc).
+# qemu (qemu-aarch64-static) with tools/ci/ctest-strict.sh (a skip fails the run). Tests
+# labelled needs-* need what user-mode qemu does not offer (tests/CMakeLists.txt): they are
+# left out of this run, and each label is printed with its reason and number of tests. Needs
+# the packages tools/setup.sh installs on an amd64 machine. Extra arguments go to ctest
+# (e.g. -L hevc).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${ARM64_BUILD_DIR:-$ROOT/build-arm64}
@@ -44,9 +45,13 @@ while IFS= read -r line; do
   echo "  $label, ${count:-0} tests: ${line#*: }"
 done <"$BUILD_DIR/tests/needs-labels.txt"
 
+# Through ctest-strict: a skipped test fails the run, and so do fewer tests than the arm64
+# stage's floor (tools/ci/test-floors.txt) when the whole selection runs.
 echo "cross-arm64: running the rest under qemu-aarch64-static"
+floor=()
+[ $# -gt 0 ] || floor=(--stage arm64)
 status=0
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j"${CTEST_JOBS:-2}" --timeout 600 \
-  -LE '^needs-' "$@" || status=$?
+"$ROOT/tools/ci/ctest-strict.sh" "${floor[@]}" "$BUILD_DIR" --output-on-failure \
+  -j"${CTEST_JOBS:-2}" --timeout 600 -LE '^needs-' "$@" || status=$?
 echo "cross-arm64: done in ${SECONDS}s (ctest exit $status)"
 exit "$status"

@@ -6,10 +6,24 @@ import subprocess
 
 import pytest
 
+# Settings for Python processes only (an ASan build, tests/python/CMakeLists.txt: the
+# sanitizer runtime preloaded into the interpreter, leak detection off for it): taken out of
+# the environment, so that the programs the tests start run with their own built-in settings;
+# a Python process a test starts gets them back with python_env().
+PYTHON_ONLY_ENV = {name: os.environ.pop(name)
+                   for name in os.environ.pop("H265D_PYTHON_ONLY_ENV", "").split()
+                   if name in os.environ}
+
 BINARY_DIR = os.environ["H265D_BINARY_DIR"]
 SOURCE_DIR = os.environ["H265D_SOURCE_DIR"]
 PROGRAM = os.path.join(BINARY_DIR, "h265direct")
 RECEIVER = os.path.join(BINARY_DIR, "tools", "receiver", "h265direct-receiver")
+
+
+def python_env():
+    """The environment for a Python process a test starts: this one's, Python-only settings
+    included."""
+    return {**os.environ, **PYTHON_ONLY_ENV}
 
 
 def probe(path):

@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 
-from conftest import RECEIVER, SOURCE_DIR, probe
+from conftest import RECEIVER, SOURCE_DIR, probe, python_env
 
 EXAMPLE = os.path.join(SOURCE_DIR, "examples", "stream_tcp.py")
 
@@ -34,7 +34,7 @@ def test_example_streams_the_pattern_to_the_receiver_and_the_stream_decodes(tmp_
     try:
         sent = subprocess.run(
             [sys.executable, EXAMPLE, f"127.0.0.1:{port}", "--pattern", "--frames", "60",
-             "-s", "320x240"], capture_output=True, text=True, timeout=120)
+             "-s", "320x240"], capture_output=True, text=True, timeout=120, env=python_env())
         assert sent.returncode == 0, sent.stderr
         # Paced at 30 fps, 60 frames take two seconds at least: a bandwidth line each second.
         lines = sent.stdout.splitlines()
@@ -49,6 +49,6 @@ def test_example_streams_the_pattern_to_the_receiver_and_the_stream_decodes(tmp_
 
 def test_example_reports_a_bad_option_with_the_programs_message_and_exit_code():
     bad = subprocess.run([sys.executable, EXAMPLE, "127.0.0.1:9", "--pattern", "-b", "5"],
-                         capture_output=True, text=True, timeout=60)
+                         capture_output=True, text=True, timeout=60, env=python_env())
     assert bad.returncode == 2
     assert bad.stderr == "h265direct: error: --bitrate: 5 is out of range 10..1000000\n"

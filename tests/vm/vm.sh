@@ -3,7 +3,8 @@
 # qemu with the `vivid` virtual video driver, for x86-64 (amd64) or aarch64 (arm64). The guest
 # sees the host's root file system read-only (9p, at /host), so host-built programs run
 # unchanged with `chroot /host` (for arm64, the cross-built ones, through the host's multiarch
-# arm64 libraries), and a read-write share for results.
+# arm64 libraries), and a read-write share for results. The guest's /tmp there is a tmpfs of
+# its own; programs built under the host's /tmp (H265D_GUEST_* paths) are bound into it.
 #
 #   vm.sh prepare                     packages, kernel, initramfs (idempotent)
 #   vm.sh run GUEST_SCRIPT SHARE_DIR [FILE...]
@@ -285,6 +286,19 @@ run_guest() {
     for var in $(compgen -v H265D_GUEST_ || true); do
         printf "%s=%q\n" "$var" "${!var}"
     done >"$share/guest.env"
+    # The guest's /tmp under the host root is a tmpfs of its own (init): programs of a build
+    # under the host's /tmp are reached through their entries there, bound in by init.
+    local name
+    for var in $(compgen -v H265D_GUEST_ || true); do
+        case ${!var} in
+            /tmp/?*)
+                name=${!var#/tmp/}
+                name=${name%%/*}
+                [ "$name" != share ] || die "$var: /tmp/share is the guest's results folder"
+                echo "$name"
+                ;;
+        esac
+    done | sort -u >"$share/host-tmp"
     local f
     for f in "$@"; do cp "$f" "$share/"; done
     accel=${H265D_VM_ACCEL:-tcg}

@@ -3,7 +3,8 @@
 # thread, encoder, sinks) and the network outputs (io_uring TCP client and server, the RTSP
 # server, peer queues, the publishers, the receiver) -- running their tests (labels engine
 # and net). A data race makes the program exit with status 66, so the test that ran it
-# fails; a skip fails too.
+# fails; a skip fails too, and so do fewer tests than the stage's floor
+# (tools/ci/test-floors.txt).
 #
 #   TSAN_BUILD_DIR  build folder (default build-tsan)
 #   CTEST_JOBS      parallel tests (default 2)
@@ -24,8 +25,10 @@ built=$(date +%s)
 echo "tsan: built in $((built - begin)) s"
 
 export TSAN_OPTIONS="second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+floor=()
+[ $# -gt 0 ] || floor=(--stage tsan)  # (tools/ci/test-floors.txt)
 rc=0
-"$ROOT/tools/ci/ctest-strict.sh" "$BUILD" --output-on-failure -j"${CTEST_JOBS:-2}" \
+"$ROOT/tools/ci/ctest-strict.sh" "${floor[@]}" "$BUILD" --output-on-failure -j"${CTEST_JOBS:-2}" \
   --timeout 1200 -L '^(engine|net)$' "$@" || rc=$?
 echo "tsan: took $(($(date +%s) - begin)) s (build $((built - begin)) s)"
 exit "$rc"
