@@ -488,6 +488,13 @@ TEST_F(Vm, MjpegCameraFramesAreTheSourcePictures) {
         const SourceMatch m = bestMatch(raw.data() + i * kMjpegFrame, source);
         worst = std::min(worst, m.psnr);
         // The feeder sends the source pictures round and round, one per sequence number.
+        // v4l2loopback may hand a new reader, as its first buffer, the one the writer filled
+        // last, numbered 0 whatever it holds (seen in CI runs: sequence 0 showing picture 11,
+        // every later frame matching its number). So the first frame is checked as a source
+        // picture (PSNR, below) but not for its number.
+        if (i == 0) {
+            continue;
+        }
         const int o = static_cast<int>(
             (m.index - frames[i].sequence % kMjpegSourceFrames + kMjpegSourceFrames) %
             kMjpegSourceFrames);
