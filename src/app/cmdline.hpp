@@ -31,6 +31,9 @@ public:
     Parser(const Parser&) = delete;
     Parser& operator=(const Parser&) = delete;
 
+    // More lines --version prints after `version`, made only when --version is given.
+    void versionDetails(std::function<std::string()> lines);
+
     // Options added after this are listed under `title` in the help.
     void group(std::string title);
     // names: "-b,--bitrate" or "--loop" (a short name is one letter after one dash).
