@@ -143,7 +143,6 @@ struct Parser::Impl {
     CLI::App app;
     std::string program;
     std::string version;
-    std::function<std::string()> versionDetails;
     std::string group = "Options";
     std::vector<std::unique_ptr<Opt>> opts;
     std::vector<std::pair<std::string, std::string>> exclusions;
@@ -435,10 +434,6 @@ Parser::Parser(std::string program, std::string description, std::string version
 
 Parser::~Parser() = default;
 
-void Parser::versionDetails(std::function<std::string()> lines) {
-    impl_->versionDetails = std::move(lines);
-}
-
 void Parser::group(std::string title) {
     impl_->group = std::move(title);
 }
@@ -598,9 +593,7 @@ int Parser::parse(int argc, const char* const* argv) {
                     break;
                 case Impl::Stop::Version:
                     std::printf("%s\n", impl_->version.c_str());
-                    if (impl_->versionDetails) {
-                        std::fputs(impl_->versionDetails().c_str(), stdout);
-                    }
+                    std::fputs(versionDetails_ ? versionDetails_().c_str() : "", stdout);
                     break;
                 case Impl::Stop::PrintConfig:
                 case Impl::Stop::None:
