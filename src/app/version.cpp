@@ -56,7 +56,7 @@ std::string versionDetails() {
     const OnDemand avformat = lookUp(avformatLibraryName(), "avformat_version");
     std::string io;
     try {
-        io = net::makeIoLoop(IoBackend::Auto)->backend();
+        io = net::makeIoLoop(IoBackend::Auto)->describe();
     } catch (const std::exception& e) {
         io = std::string("none (") + e.what() + ")";
     }

@@ -58,7 +58,9 @@ TEST(Version, NamesTheVersionsOfTheLibrariesInUse) {
                 nettle == H265D_PC_NETTLE_VERSION)
         << r.out;
     const std::string io = line(r.out, "network I/O");
-    EXPECT_TRUE(io == "io_uring" || io == "epoll") << r.out;
+    // The path network outputs would take here, as they say at start (tests/net: the same
+    // line where io_uring is refused).
+    EXPECT_TRUE(startsWith(io, "io_uring") || startsWith(io, "epoll (")) << r.out;
     EXPECT_EQ(line(r.out, "RGB and planar 4:4:4 sources (libswscale)"), "available") << r.out;
     EXPECT_EQ(line(r.out, "--publish (libavformat)"), "available") << r.out;
     EXPECT_EQ(r.err, "");
