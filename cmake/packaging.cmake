@@ -7,9 +7,13 @@
 #   python  -> python3-h265direct only when some install rule has COMPONENT python
 # Depends are computed by dpkg-shlibdeps, plus the libswscale the program loads with dlopen
 # (src/frame/swscale_lib.cpp) and adduser for the postinst. File names:
-# name_version_arch.deb.
-set(H265D_DEB_MAINTAINER "h265direct maintainers <maintainers@h265direct.invalid>" CACHE STRING
-    "Maintainer field of the Debian packages")
+# name_version_arch.deb. Each package has /usr/share/doc/<package>/copyright (tools/deb/copyright,
+# machine-readable: the project's GPL-2.0-or-later and what the binaries link).
+# The one place of the Maintainer field (of every package and of the changelog). The project
+# has no mail address of its own: the default is a reserved .invalid one (RFC 2606) that reaches
+# nobody; whoever publishes the packages sets their own.
+set(H265D_MAINTAINER "h265direct maintainers <maintainers@h265direct.invalid>" CACHE STRING
+    "Maintainer field of the Debian packages (name <address>)")
 
 get_cmake_property(H265D_COMPONENTS COMPONENTS)
 set(CPACK_COMPONENTS_ALL program lib dev)
@@ -20,8 +24,8 @@ endif()
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME h265direct)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_CONTACT ${H265D_DEB_MAINTAINER})
-set(CPACK_DEBIAN_PACKAGE_MAINTAINER ${H265D_DEB_MAINTAINER})
+set(CPACK_PACKAGE_CONTACT ${H265D_MAINTAINER})
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER ${H265D_MAINTAINER})
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
@@ -91,7 +95,7 @@ The Python module h265direct: the engine of h265direct with its access
 units handed to Python.")
 
 # Each package's /usr/share/doc/<package>/changelog.gz (Debian's native-package changelog),
-# dated by SOURCE_DATE_EPOCH when set (tools/package.sh: the last commit).
+# dated by SOURCE_DATE_EPOCH when set (tools/package.sh: the last commit), and its copyright.
 string(TIMESTAMP H265D_DEB_DATE "%a, %d %b %Y %H:%M:%S +0000" UTC)
 configure_file(${PROJECT_SOURCE_DIR}/tools/deb/changelog.in ${PROJECT_BINARY_DIR}/deb/changelog @ONLY)
 file(REMOVE ${PROJECT_BINARY_DIR}/deb/changelog.gz)
@@ -100,7 +104,8 @@ execute_process(COMMAND ${H265D_GZIP} -9nf ${PROJECT_BINARY_DIR}/deb/changelog
                 COMMAND_ERROR_IS_FATAL ANY)
 foreach(component IN LISTS CPACK_COMPONENTS_ALL)
   string(TOUPPER ${component} upper)
-  install(FILES ${PROJECT_BINARY_DIR}/deb/changelog.gz COMPONENT ${component}
+  install(FILES ${PROJECT_BINARY_DIR}/deb/changelog.gz ${PROJECT_SOURCE_DIR}/tools/deb/copyright
+          COMPONENT ${component}
           DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/${CPACK_DEBIAN_${upper}_PACKAGE_NAME})
 endforeach()
 

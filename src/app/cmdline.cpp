@@ -593,6 +593,7 @@ int Parser::parse(int argc, const char* const* argv) {
                     break;
                 case Impl::Stop::Version:
                     std::printf("%s\n", impl_->version.c_str());
+                    std::fputs(versionDetails_ ? versionDetails_().c_str() : "", stdout);
                     break;
                 case Impl::Stop::PrintConfig:
                 case Impl::Stop::None:

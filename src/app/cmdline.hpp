@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 // The programs' command line (h265direct, h265direct-receiver) on top of CLI11: CLI11 reads
@@ -30,6 +31,9 @@ public:
     ~Parser();
     Parser(const Parser&) = delete;
     Parser& operator=(const Parser&) = delete;
+
+    // More lines --version prints after `version`, made only when --version is given.
+    void versionDetails(std::function<std::string()> lines) { versionDetails_ = std::move(lines); }
 
     // Options added after this are listed under `title` in the help.
     void group(std::string title);
@@ -79,6 +83,7 @@ public:
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
+    std::function<std::string()> versionDetails_;
 };
 
 // Setters for common value kinds; every one rejects trailing characters.

@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "app/options.hpp"
+#include "app/version.hpp"
 #include "capture/v4l2_camera.hpp"
 #include "capture/v4l2_controls.hpp"
 #include "core/log.hpp"
@@ -9,7 +10,7 @@
 int main(int argc, char** argv) {
     using namespace h265direct;
     AppOptions options;
-    if (int rc = parseOptions(argc, argv, options); rc >= 0) {
+    if (int rc = parseOptions(argc, argv, options, versionDetails); rc >= 0) {
         return rc;
     }
     if (options.engine.stats.quiet) {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/camera_options.hpp"
@@ -259,8 +260,12 @@ int withParser(AppOptions& o, const std::function<int(cli::Parser&)>& parse) {
 
 }  // namespace
 
-int parseOptions(int argc, char** argv, AppOptions& options) {
-    return withParser(options, [&](cli::Parser& p) { return p.parse(argc, argv); });
+int parseOptions(int argc, char** argv, AppOptions& options,
+                 std::function<std::string()> versionDetails) {
+    return withParser(options, [&](cli::Parser& p) {
+        p.versionDetails(std::move(versionDetails));
+        return p.parse(argc, argv);
+    });
 }
 
 bool parseOptionList(const std::vector<std::string>& args, AppOptions& options) {

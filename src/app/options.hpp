@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,9 @@ struct AppOptions {
 
 // Parses the command line. Returns -1 to go on, or the exit code to end with now (0 after
 // --help/--version; kExitUsage after a one-line message naming the bad option).
-int parseOptions(int argc, char** argv, AppOptions& options);
+// versionDetails: the lines --version prints after the program's name and version.
+int parseOptions(int argc, char** argv, AppOptions& options,
+                 std::function<std::string()> versionDetails = {});
 
 // The same options from a list (no program name first), printing nothing: throws
 // cli::UsageError with the message the program prints after "h265direct: error: "; returns

@@ -623,6 +623,12 @@ TEST(NoUring, TheFilterRefusesIoUringToThoseWhoInsist) {
     EXPECT_NE(r.err.find("Operation not permitted"), std::string::npos) << r.err;
 }
 
+TEST(NoUring, VersionNamesTheEpollPathAndWhy) {
+    const ProcessResult r = runProcess(underFilter({"--version"}), 60);
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.out.find(std::string("\n") + kFallbackLine + "\n"), std::string::npos) << r.out;
+}
+
 TEST(NoUring, TargetToGstreamerTcpserversrcDecodes) {
     ASSERT_TRUE(haveProgram("gst-launch-1.0")) << "no gst-launch-1.0 (tools/setup.sh installs it)";
     TempDir dir;

@@ -17,3 +17,35 @@ configure_build() {
   fi
   cmake -S "$ROOT" -B "$dir" "$@" "${launcher[@]}" >/dev/null
 }
+
+# debian_mirror: prints the Debian archive URL this machine's apt uses (the first "deb" source
+# of /etc/apt/sources.list or /etc/apt/sources.list.d/*.list / *.sources that is not the
+# security archive), or DEBIAN_MIRROR when set. Fails with a one-line message when neither
+# names one.
+debian_mirror() {
+  if [ -n "${DEBIAN_MIRROR:-}" ]; then
+    echo "$DEBIAN_MIRROR"
+    return
+  fi
+  local apt=${APT_SOURCES_DIR:-/etc/apt} url
+  url=$(
+    {
+      # One-line format: deb [options] URI suite components
+      cat "$apt/sources.list" "$apt"/sources.list.d/*.list 2>/dev/null |
+        sed -n -E 's/^[[:space:]]*deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+).*/\2/p'
+      # deb822 format: a stanza with "Types: deb" and its URIs
+      cat "$apt"/sources.list.d/*.sources 2>/dev/null |
+        awk 'BEGIN{RS=""; FS="\n"} {deb=0; uris=""
+               for (i = 1; i <= NF; i++) {
+                 if ($i ~ /^Types:.*(^|[[:space:]])deb([[:space:]]|$)/) deb=1
+                 if ($i ~ /^URIs:/) { sub(/^URIs:[[:space:]]*/, "", $i); uris=$i }
+               }
+               if (deb) { n = split(uris, u, /[[:space:]]+/); for (j = 1; j <= n; j++) print u[j] }}'
+    } | grep -v -E -- '-security/?$' | head -n 1
+  )
+  if [ -z "$url" ]; then
+    echo "no Debian archive in $apt/sources.list or $apt/sources.list.d/ (set DEBIAN_MIRROR)" >&2
+    return 1
+  fi
+  echo "${url%/}"
+}

@@ -1,18 +1,19 @@
 #!/bin/bash
 # CI stage: the Debian packages installed into a clean Debian 12 root.
 # Builds the packages (tools/package.sh, lintian included), makes a minimal Debian 12 root with
-# mmdebstrap (variant apt, from deb.debian.org; the root's tarball and the downloaded .debs are
-# cached under $H265D_CACHE, default ~/.cache/h265direct, so a second run downloads only the
-# package lists), installs the packages there with apt-get install ./*.deb, checks the system
+# mmdebstrap (variant apt, from Debian's archive: the mirror this machine's apt uses, or
+# DEBIAN_MIRROR; the root's tarball and the downloaded .debs are cached under $H265D_CACHE,
+# default ~/.cache/h265direct, so a second run downloads only the package lists), installs the packages there with apt-get install ./*.deb, checks the system
 # user and the unit's program, streams the built-in pattern with the installed program to a
 # file that the host's ffprobe decodes, purges the packages and checks that every file dpkg -L
-# listed is gone. Needs root (chroot, mounts) and the network to deb.debian.org. Prints its
+# listed is gone. Needs root (chroot, mounts) and the network to Debian's archive. Prints its
 # duration; non-zero on any failure.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ARCH=$(dpkg --print-architecture)
 CACHE=${H265D_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/h265direct}
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+source "$ROOT/tools/ci/lib.sh"
+MIRROR=$(debian_mirror) || exit 2
 SECONDS=0
 step() { echo "ci/package: $* (${SECONDS}s)"; }
 fail() { echo "ci/package: FAILED: $*" >&2; exit 1; }
