@@ -38,6 +38,7 @@ public:
     // The next complete request, if any.
     Next next(RtspRequest& out);
     bool failed() const { return failed_; }
+    // Why it failed; the client's bytes in it are escaped (logSafe) for a log line.
     const std::string& error() const { return error_; }
     // Interleaved frames skipped so far.
     uint64_t interleavedFrames() const { return interleaved_; }

@@ -212,7 +212,8 @@ RtspReader::Next RtspReader::next(RtspRequest& out) {
         if (const std::string cl = r.header("Content-Length"); !cl.empty()) {
             long n = 0;
             if (!parseNumber(cl, 0, static_cast<long>(kRtspMaxBody), n)) {
-                return fail("Content-Length " + cl + " is not 0.." + std::to_string(kRtspMaxBody));
+                return fail("Content-Length \"" + logSafe(cl, 16) + "\" is not 0.." +
+                            std::to_string(kRtspMaxBody));
             }
             body = static_cast<size_t>(n);
         }
