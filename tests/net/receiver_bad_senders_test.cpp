@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "common/child_process.hpp"
+#include "common/media.hpp"
 #include "h265direct/annexb.hpp"
 #include "net/framing.hpp"
 #include "net_fixture.hpp"
@@ -259,6 +260,35 @@ TEST_F(ReceiverBadSenders, AnIdleConnectionDoesNotHoldTheListener) {
     ::close(idle);
     EXPECT_NE(rx->err().find("replaced by a newer connection"), std::string::npos) << rx->err();
     EXPECT_TRUE(readFile(dir.file("out.h265")) == concat(aus, 0, aus.size()));
+}
+
+// While a sender streams, a second one is refused (closed unread, counted, logged): it can
+// neither cut the first off nor write into the output. Two real senders of different sizes:
+// the output holds the first one's frames only, and decodes cleanly.
+TEST_F(ReceiverBadSenders, ASecondSenderIsRefusedWhileTheFirstStreams) {
+    TempDir dir;
+    uint16_t port = 0;
+    auto rx = listeningReceiver({"--once", "-o", dir.file("out.h265")}, port);
+    ASSERT_TRUE(rx);
+    const std::string target = "127.0.0.1:" + std::to_string(port);
+    ChildProcess first({binaryPath(), "--pattern", "-s", "160x120", "-t", target, "-q"});
+    ASSERT_TRUE(rx->waitForStderr("connected")) << rx->err();
+    ASSERT_TRUE(rx->waitForStderr("fps")) << rx->err();  // its frames are coming in
+    ChildProcess second(
+        {binaryPath(), "--pattern", "-s", "320x240", "-t", target, "--exit-on-disconnect", "-q"});
+    EXPECT_EQ(second.wait(), 8) << second.err();  // closed by the receiver
+    ASSERT_TRUE(rx->waitForStderr("is streaming (1 refused)")) << rx->err();
+    first.signal(SIGINT);
+    EXPECT_EQ(first.wait(), 0) << first.err();
+    EXPECT_EQ(rx->wait(), 0) << rx->err();
+    EXPECT_NE(rx->err().find("| refused 1\n"), std::string::npos) << rx->err();
+    EXPECT_EQ(rx->err().find("replaced"), std::string::npos) << rx->err();
+    const ProbeInfo probe = probeHevc(dir.file("out.h265"));
+    EXPECT_TRUE(probe.ok) << probe.error;
+    EXPECT_EQ(probe.error, "");
+    EXPECT_GT(probe.frames, 0);
+    EXPECT_EQ(probe.width, 160);
+    EXPECT_EQ(probe.height, 120);
 }
 
 TEST_F(ReceiverBadSenders, ASenderResetBeforeSendingAnythingIsNoError) {
