@@ -46,8 +46,10 @@ inline std::string_view trimSpace(std::string_view s) {
     return s;
 }
 
-// Text from a peer for a log line: printable ASCII kept, anything else as \xNN, '"' and '\'
-// escaped, at most `max` bytes of it (then "...").
+// Text from a peer or another program for a log line: printable ASCII kept, every other byte
+// as \xNN (C0 controls, DEL, and all of 0x80-0xff: so UTF-8 C1 controls such as \xc2\x9b, a
+// CSI, and invalid UTF-8 never reach a terminal raw), '"' and '\' escaped, at most `max` bytes
+// of it (then "...").
 inline std::string logSafe(std::string_view text, size_t max = 64) {
     std::string out;
     for (size_t i = 0; i < text.size(); ++i) {

@@ -10,13 +10,12 @@
 #include <nettle/md5.h>
 #include <nettle/memops.h>
 #include <nettle/sha2.h>
-#include <sys/random.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 
 #include "core/clock.hpp"
+#include "core/secure_random.hpp"
 #include "core/text.hpp"
 #include "net/rtsp.hpp"
 
@@ -229,18 +228,7 @@ Authenticator::Authenticator(const Settings& settings, Clock clock)
     : basic_(settings.basic),
       lifetimeNs_(int64_t{settings.nonceLifetimeSec} * 1'000'000'000),
       clock_(clock ? std::move(clock) : Clock(monotonicNs)) {
-    size_t got = 0;
-    while (got < key_.size()) {
-        const ssize_t n = getrandom(key_.data() + got, key_.size() - got, 0);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            throw StartupError(kExitFailure, std::string("getrandom for the RTSP nonce key: ") +
-                                                 std::strerror(errno));
-        }
-        got += static_cast<size_t>(n);
-    }
+    secureRandom(key_);
     const auto entry = [](const Credential& c) {
         User u;
         u.name = c.user;

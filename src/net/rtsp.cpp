@@ -1,7 +1,5 @@
-// The RTSP server's protocol side without I/O (rtsp.hpp): the request reader, the Transport
-// header, the SDP, and each request's answer. One file (about 510 lines): all of it is the one
-// RFC's text rules, each part small and used only by the session's answers; the I/O is
-// rtsp_server.cpp.
+// The RTSP server's protocol side without I/O (rtsp.hpp): the Transport header, the SDP, and
+// each request's answer (the request reader is rtsp_reader.cpp); the I/O is rtsp_server.cpp.
 
 #include "net/rtsp.hpp"
 
@@ -11,38 +9,14 @@
 #include <cstdio>
 
 #include "core/text.hpp"
+#include "net/rtsp_text.hpp"
 
 namespace h265direct::net {
 
 namespace {
 
-constexpr size_t kMaxHeaders = 64;
+using rtsp_text::parseNumber;
 constexpr const char* kPublic = "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER";
-
-bool isTokenChar(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.';
-}
-
-bool printable(std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u > 0x20 && u != 0x7f;
-    });
-}
-
-// A decimal number in [lo, hi]; the whole text.
-bool parseNumber(std::string_view s, long lo, long hi, long& out) {
-    if (s.empty() || s.size() > 9) {
-        return false;
-    }
-    long v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi) {
-        return false;
-    }
-    out = v;
-    return true;
-}
 
 // "a-b" or "a": both numbers in [lo, hi]; b defaults to a + 1.
 bool parsePair(std::string_view s, long lo, long hi, long& a, long& b) {
@@ -58,146 +32,6 @@ bool parsePair(std::string_view s, long lo, long hi, long& a, long& b) {
 }
 
 }  // namespace
-
-std::string RtspRequest::header(std::string_view name) const {
-    for (const auto& [k, v] : headers) {
-        if (equalsNoCase(k, name)) {
-            return v;
-        }
-    }
-    return {};
-}
-
-void RtspReader::feed(std::span<const uint8_t> bytes) {
-    if (failed_) {
-        return;
-    }
-    const size_t skip = std::min(skip_, bytes.size());
-    skip_ -= skip;
-    bytes = bytes.subspan(skip);
-    buffer_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-}
-
-RtspReader::Next RtspReader::fail(std::string why) {
-    failed_ = true;
-    error_ = std::move(why);
-    buffer_.clear();
-    buffer_.shrink_to_fit();
-    return Next::Failed;
-}
-
-RtspReader::Next RtspReader::next(RtspRequest& out) {
-    for (;;) {
-        if (failed_) {
-            return Next::Failed;
-        }
-        if (buffer_.empty()) {
-            return Next::NeedMore;
-        }
-        if (buffer_[0] == '$') {
-            // Interleaved data from the client (RTCP receiver reports): skipped.
-            if (buffer_.size() < 4) {
-                return Next::NeedMore;
-            }
-            const size_t total = 4 + ((size_t{static_cast<uint8_t>(buffer_[2])} << 8) |
-                                      static_cast<uint8_t>(buffer_[3]));
-            ++interleaved_;
-            if (buffer_.size() >= total) {
-                buffer_.erase(0, total);
-                continue;
-            }
-            skip_ = total - buffer_.size();
-            buffer_.clear();
-            return Next::NeedMore;
-        }
-        if (buffer_[0] == '\r' || buffer_[0] == '\n') {
-            buffer_.erase(0, 1);  // blank lines between requests
-            continue;
-        }
-        const size_t crlf = buffer_.find("\r\n\r\n");
-        const size_t lf = buffer_.find("\n\n");
-        const size_t end = std::min(crlf, lf);
-        if (end == std::string::npos) {
-            if (buffer_.size() > kRtspMaxRequest) {
-                return fail("request head longer than " + std::to_string(kRtspMaxRequest) +
-                            " bytes");
-            }
-            return Next::NeedMore;
-        }
-        const size_t headLength = end + (end == crlf ? 4 : 2);
-        if (headLength > kRtspMaxRequest) {
-            return fail("request head longer than " + std::to_string(kRtspMaxRequest) + " bytes");
-        }
-        RtspRequest r;
-        const std::string_view head(buffer_.data(), end);
-        size_t pos = 0;
-        bool first = true;
-        while (pos <= head.size()) {
-            size_t eol = head.find('\n', pos);
-            if (eol == std::string_view::npos) {
-                eol = head.size();
-            }
-            std::string_view line = head.substr(pos, eol - pos);
-            if (!line.empty() && line.back() == '\r') {
-                line.remove_suffix(1);
-            }
-            pos = eol + 1;
-            if (first) {
-                first = false;
-                const size_t s1 = line.find(' ');
-                const size_t s2 = s1 == std::string_view::npos ? s1 : line.find(' ', s1 + 1);
-                if (s2 == std::string_view::npos ||
-                    line.find(' ', s2 + 1) != std::string_view::npos) {
-                    return fail("not an RTSP request line");
-                }
-                const std::string_view method = line.substr(0, s1);
-                const std::string_view uri = line.substr(s1 + 1, s2 - s1 - 1);
-                const std::string_view version = line.substr(s2 + 1);
-                if (method.empty() || method.size() > 32 ||
-                    !std::all_of(method.begin(), method.end(), isTokenChar) || uri.empty() ||
-                    !printable(uri) || version.substr(0, 5) != "RTSP/" || !printable(version)) {
-                    return fail("not an RTSP request line");
-                }
-                r.method = method;
-                r.uri = uri;
-                r.version = version;
-                continue;
-            }
-            const size_t colon = line.find(':');
-            if (colon == 0 || colon == std::string_view::npos) {
-                return fail("malformed header line");
-            }
-            const std::string_view name = line.substr(0, colon);
-            if (!std::all_of(name.begin(), name.end(), isTokenChar)) {
-                return fail("malformed header line");
-            }
-            const std::string_view value = trimSpace(line.substr(colon + 1));
-            if (std::any_of(value.begin(), value.end(), [](char c) {
-                    return static_cast<unsigned char>(c) < 0x20 && c != '\t';
-                })) {
-                return fail("control character in a header");
-            }
-            if (r.headers.size() >= kMaxHeaders) {
-                return fail("more than " + std::to_string(kMaxHeaders) + " headers");
-            }
-            r.headers.emplace_back(std::string(name), std::string(value));
-        }
-        size_t body = 0;
-        if (const std::string cl = r.header("Content-Length"); !cl.empty()) {
-            long n = 0;
-            if (!parseNumber(cl, 0, static_cast<long>(kRtspMaxBody), n)) {
-                return fail("Content-Length " + cl + " is not 0.." + std::to_string(kRtspMaxBody));
-            }
-            body = static_cast<size_t>(n);
-        }
-        if (buffer_.size() < headLength + body) {
-            return Next::NeedMore;
-        }
-        buffer_.erase(0, headLength + body);  // a body is read and ignored
-        out = std::move(r);
-        return Next::Request;
-    }
-}
 
 std::string rtspUrlPath(std::string_view uri) {
     if (uri == "*") {

@@ -38,15 +38,26 @@ public:
     // The next complete request, if any.
     Next next(RtspRequest& out);
     bool failed() const { return failed_; }
+    // Why it failed; the client's bytes in it are escaped (logSafe) for a log line.
     const std::string& error() const { return error_; }
     // Interleaved frames skipped so far.
     uint64_t interleavedFrames() const { return interleaved_; }
-    size_t buffered() const { return buffer_.size(); }
+    size_t buffered() const { return buffer_.size() - start_; }
+    // Bytes moved inside the buffer (to drop what was read) or scanned (for blank lines and the
+    // end of a head) so far: a small multiple of the bytes fed, however they were cut.
+    uint64_t touchedBytes() const { return touched_; }
 
 private:
     Next fail(std::string why);
+    void consume(size_t n);
+    // Where the head of the request at start_ ends (relative to start_, its length in
+    // headLength), or npos.
+    size_t findHeadEnd(size_t& headLength);
 
     std::string buffer_;
+    size_t start_ = 0;    // bytes of buffer_ already read
+    size_t scanned_ = 0;  // bytes after start_ known to hold no end of a head
+    uint64_t touched_ = 0;
     size_t skip_ = 0;  // bytes of an interleaved frame still to skip
     uint64_t interleaved_ = 0;
     bool failed_ = false;

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "core/clock.hpp"
+#include "core/secure_random.hpp"
 #include "net/tcp_output_impl.hpp"
 
 namespace h265direct::net {
@@ -47,11 +48,11 @@ void TcpOutput::Impl::acceptRtsp(Peer& p) {
     c.path = normalizeRtspPath(config.rtspPath);
     c.timeoutSec = config.rtspSessionTimeoutSec;
     c.udp = true;
-    p.rtsp = std::make_unique<RtspPeer>(c, rtsp.random());
+    p.rtsp = std::make_unique<RtspPeer>(c, secureRandom64());
     RtspPeer& r = *p.rtsp;
-    r.ssrc = static_cast<uint32_t>(rtsp.random());
-    r.firstSeq = static_cast<uint16_t>(rtsp.random());
-    r.timestampOffset = static_cast<uint32_t>(rtsp.random());
+    r.ssrc = static_cast<uint32_t>(secureRandom64());
+    r.firstSeq = static_cast<uint16_t>(secureRandom64());
+    r.timestampOffset = static_cast<uint32_t>(secureRandom64());
     r.origin = localAddress(p.fd.get());
     r.lastHeardNs = monotonicNs();
     LOG_INFO(kNetTag, "%s connected", peerName(p).c_str());
@@ -220,7 +221,7 @@ void TcpOutput::Impl::learnParameterSets(const AccessUnit& au) {
                                 nal.size);
         if (*slots[nal.type - 32] != bytes) {
             *slots[nal.type - 32] = bytes;
-            rtsp.sdp.sessionId = rtsp.random() >> 1;
+            rtsp.sdp.sessionId = secureRandom64() >> 1;
         }
     }
     rtsp.haveSdp = !rtsp.sdp.vps.empty() && !rtsp.sdp.sps.empty() && !rtsp.sdp.pps.empty();

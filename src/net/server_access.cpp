@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "core/secure_random.hpp"
 #include "core/text.hpp"
 #include "net/tcp_output_impl.hpp"
 
@@ -19,6 +20,9 @@ constexpr int kMaxAuthFailures = 10;
 
 void TcpOutput::Impl::setUpAccess() {
     if (mode == Mode::Rtsp) {
+        // Identifiers come from the kernel's CSPRNG: a kernel without one fails here, at
+        // start, not on a client's connection.
+        rtsp.sdp.sessionId = secureRandom64() >> 1;
         std::vector<Credential> users = configuredUsers(config).orThrow();
         if (!users.empty()) {
             Authenticator::Settings s;

@@ -309,7 +309,6 @@ struct TcpOutput::Impl {
         SdpParameters sdp;
         bool haveSdp = false;
         Op tickOp{OpKind::Timer, TimerKind::RtspTick};
-        std::mt19937_64 random{std::random_device{}()};
         // pumpUdp's, reused for every client
         SendBatch udpBatch;
         std::vector<UdpMessage> udpMessages;

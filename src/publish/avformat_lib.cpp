@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
+#include "core/text.hpp"
 
 namespace h265direct {
 
@@ -34,6 +35,7 @@ struct Loaded {
 };
 
 thread_local std::string lastMessage;
+constexpr size_t kMessageMax = 512;  // of a library's message, escaped, in a log line
 
 void keepMessage(void* /*object*/, int level, const char* format, va_list args) {
     if (level > AV_LOG_ERROR) {
@@ -53,8 +55,9 @@ void keepMessage(void* /*object*/, int level, const char* format, va_list args) 
     }
     if (!text.empty()) {
         // libsrt's "Connection to URL failed" and the like: the URL and any secret of a
-        // running session masked before the text goes anywhere.
-        lastMessage = redactText(text);
+        // running session masked before the text goes anywhere, and the bytes a server sent
+        // (a reason phrase) escaped.
+        lastMessage = logSafe(redactText(text), kMessageMax);
     }
 }
 
@@ -75,6 +78,7 @@ void keepSrtMessage(void* /*opaque*/, int level, const char* /*file*/, int /*lin
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
         text.pop_back();
     }
+    text = logSafe(text, kMessageMax);
     LOG_DEBUG("srt", "%s", text.c_str());
     if (level <= kSrtWarning && !text.empty()) {
         std::lock_guard lock(srtMutex);

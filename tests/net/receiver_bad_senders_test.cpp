@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -13,6 +14,7 @@
 #include <tuple>
 
 #include "common/child_process.hpp"
+#include "common/media.hpp"
 #include "h265direct/annexb.hpp"
 #include "net/framing.hpp"
 #include "net_fixture.hpp"
@@ -259,6 +261,69 @@ TEST_F(ReceiverBadSenders, AnIdleConnectionDoesNotHoldTheListener) {
     ::close(idle);
     EXPECT_NE(rx->err().find("replaced by a newer connection"), std::string::npos) << rx->err();
     EXPECT_TRUE(readFile(dir.file("out.h265")) == concat(aus, 0, aus.size()));
+}
+
+// While a sender streams, a second one is refused (closed unread, counted, logged): it can
+// neither cut the first off nor write into the output. Two real senders of different sizes:
+// the output holds the first one's frames only, and decodes cleanly.
+TEST_F(ReceiverBadSenders, ASecondSenderIsRefusedWhileTheFirstStreams) {
+    TempDir dir;
+    uint16_t port = 0;
+    auto rx = listeningReceiver({"--once", "-o", dir.file("out.h265")}, port);
+    ASSERT_TRUE(rx);
+    const std::string target = "127.0.0.1:" + std::to_string(port);
+    ChildProcess first({binaryPath(), "--pattern", "-s", "160x120", "-t", target, "-q"});
+    ASSERT_TRUE(rx->waitForStderr("connected")) << rx->err();
+    ASSERT_TRUE(rx->waitForStderr("fps")) << rx->err();  // its frames are coming in
+    ChildProcess second(
+        {binaryPath(), "--pattern", "-s", "320x240", "-t", target, "--exit-on-disconnect", "-q"});
+    EXPECT_EQ(second.wait(), 8) << second.err();  // closed by the receiver
+    ASSERT_TRUE(rx->waitForStderr("is streaming (1 refused)")) << rx->err();
+    first.signal(SIGINT);
+    EXPECT_EQ(first.wait(), 0) << first.err();
+    EXPECT_EQ(rx->wait(), 0) << rx->err();
+    EXPECT_NE(rx->err().find("| refused 1\n"), std::string::npos) << rx->err();
+    EXPECT_EQ(rx->err().find("replaced"), std::string::npos) << rx->err();
+    const ProbeInfo probe = probeHevc(dir.file("out.h265"));
+    EXPECT_TRUE(probe.ok) << probe.error;
+    EXPECT_EQ(probe.error, "");
+    EXPECT_GT(probe.frames, 0);
+    EXPECT_EQ(probe.width, 160);
+    EXPECT_EQ(probe.height, 120);
+}
+
+// A sender that went silent (a lost link that never reported an error) is gone after 5 s: a
+// sender that keeps reconnecting is refused until then, and then replaces it.
+TEST_F(ReceiverBadSenders, ASilentSenderIsReplacedOnceItIsGone) {
+    const auto& aus = testStream();
+    TempDir dir;
+    uint16_t port = 0;
+    auto rx = listeningReceiver({"--once", "-o", dir.file("out.h265")}, port);
+    ASSERT_TRUE(rx);
+    const int silent = connectTo(port);
+    ASSERT_GE(silent, 0);
+    sendAll(silent, framed(aus, 0, aus.size()));  // then nothing, the socket left open
+    ASSERT_TRUE(rx->waitForStderr("connected")) << rx->err();
+    ChildProcess next({binaryPath(), "--pattern", "-s", "160x120", "-t",
+                       "127.0.0.1:" + std::to_string(port), "--reconnect-min", "200",
+                       "--reconnect-max", "500", "-q"});
+    ASSERT_TRUE(rx->waitForStderr("is streaming (1 refused)")) << rx->err();
+    ASSERT_TRUE(rx->waitForStderr("replaced by a newer connection", 30)) << rx->err();
+    // The newcomer's frames are written after the silent one's.
+    const auto framesSoFar = [&] {
+        const std::string err = rx->err();
+        const size_t at = err.rfind("| frames ");
+        return at == std::string::npos ? 0ull : std::strtoull(err.c_str() + at + 9, nullptr, 10);
+    };
+    ASSERT_TRUE(waitFor([&] { return framesSoFar() > aus.size() + 10; }, 30)) << rx->err();
+    next.signal(SIGINT);
+    EXPECT_EQ(next.wait(), 0) << next.err();
+    EXPECT_EQ(rx->wait(), 0) << rx->err();
+    ::close(silent);
+    const std::vector<uint8_t> out = readFile(dir.file("out.h265"));
+    const std::vector<uint8_t> first = concat(aus, 0, aus.size());
+    ASSERT_GT(out.size(), first.size());
+    EXPECT_TRUE(std::equal(first.begin(), first.end(), out.begin()));
 }
 
 TEST_F(ReceiverBadSenders, ASenderResetBeforeSendingAnythingIsNoError) {

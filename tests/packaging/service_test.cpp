@@ -1,5 +1,6 @@
 // The systemd unit of tools/systemd (as configured for this build's install prefix):
-// systemd-analyze verify finds nothing to say about it, and
+// systemd-analyze verify finds nothing to say about it (nor with its commented address pair
+// opened), it bounds memory and tasks, and
 // its ExecStart line, run with the example configuration set to stream the pattern to a local
 // receiver, streams.
 
@@ -46,6 +47,26 @@ TEST(SystemdUnit, VerifyFindsNothing) {
     const ProcessResult r = runProcess({"systemd-analyze", "verify", "--man=no", unit});
     EXPECT_EQ(r.exitCode, 0) << r.err;
     // It reports unknown keys, bad values and missing programs as warnings with exit code 0.
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(r.out, "");
+}
+
+// The unit bounds memory and tasks, and its commented IPAddressAllow=/IPAddressDeny= pair is
+// valid as it stands once uncommented.
+TEST(SystemdUnit, LimitsAreSetAndTheCommentedAddressPairVerifies) {
+    const std::string unit = unitWithBuiltBinary();
+    EXPECT_NE(unit.find("\nMemoryMax=512M\n"), std::string::npos) << unit;
+    EXPECT_NE(unit.find("\nTasksMax=512\n"), std::string::npos) << unit;
+    ASSERT_NE(unit.find("\n#IPAddressAllow="), std::string::npos) << unit;
+    ASSERT_NE(unit.find("\n#IPAddressDeny="), std::string::npos) << unit;
+    const std::string opened =
+        replaceAll(replaceAll(unit, "\n#IPAddressAllow=", "\nIPAddressAllow="),
+                   "\n#IPAddressDeny=", "\nIPAddressDeny=");
+    TempDir dir;
+    const std::string path = dir.file("h265direct@.service");
+    writeText(path, opened);
+    const ProcessResult r = runProcess({"systemd-analyze", "verify", "--man=no", path});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(r.err, "");
     EXPECT_EQ(r.out, "");
 }

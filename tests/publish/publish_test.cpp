@@ -361,6 +361,21 @@ TEST(Publish, ServerThatRefusesRecordIsReportedInOneLine) {
     expectOneErrorLine(r, "cannot publish to rtsp://127.0.0.1:" + port(p) + "/cam");
 }
 
+// A server's reason phrase reaches the log escaped: no ESC, C1 control or DEL on the terminal.
+TEST(Publish, AServersControlCharactersAreEscapedInTheLog) {
+    const uint16_t p = freePort();
+    ChildProcess server({"/usr/bin/python3", H265D_HOSTILE_RTSP_SERVER, port(p)});
+    ASSERT_TRUE(server.waitForStderr("ready", 60)) << server.err();
+    const ProcessResult r = runProcess(
+        publisher("rtsp://127.0.0.1:" + port(p) + "/cam", {"--exit-on-disconnect", "-q"}), 120);
+    EXPECT_EQ(r.exitCode, 8) << r.err;
+    expectOneErrorLine(r, "403 \\x1b[2J\\xc2\\x9b\\x7fGo away");
+    for (const char c : r.err) {
+        const auto u = static_cast<unsigned char>(c);
+        ASSERT_TRUE((u >= 0x20 && u < 0x7f) || c == '\n') << "byte " << int(u) << " in " << r.err;
+    }
+}
+
 TEST(Publish, RtspRecordIntoGstRtspServerAndASecondClientPullsIt) {
     TempDir dir;
     const uint16_t p = freePort();

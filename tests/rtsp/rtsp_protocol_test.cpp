@@ -81,6 +81,78 @@ TEST(RtspReader, GarbageHugeHeadsAndBodiesFailForGood) {
     EXPECT_EQ(r.next(q), RtspReader::Next::Failed);
 }
 
+// Blank lines and interleaved frames are dropped by the run, not byte by byte: the bytes the
+// reader moves or scans stay a small multiple of the bytes fed, however they are cut.
+TEST(RtspReader, FloodsOfBlankLinesAndInterleavedFramesCostLinearWork) {
+    const std::string request = "OPTIONS * RTSP/1.0\r\nCSeq: 7\r\n\r\n";
+    const std::string frame("$\x01\x00\x00", 4);  // an empty interleaved frame
+    std::string interleaved;
+    for (int i = 0; i < 2048; ++i) {
+        interleaved += (i % 2 == 0) ? frame : "\r\n";
+    }
+    struct Case {
+        std::string name;
+        std::string unit;  // repeated up to the total
+        size_t total;
+        size_t chunk;
+    };
+    const std::vector<Case> cases = {
+        {"50 MB of newlines in 4 KiB reads", "\n", size_t{50} << 20, 4096},
+        {"8 MB of newlines in one read", "\n", size_t{8} << 20, size_t{8} << 20},
+        {"8 MB of frames and blank lines in one read", interleaved, size_t{8} << 20,
+         size_t{8} << 20},
+        {"1 MB of frames and blank lines in 1000-byte reads", interleaved, size_t{1} << 20, 1000},
+    };
+    for (const Case& c : cases) {
+        RtspReader r;
+        std::string chunk;
+        size_t fed = 0;
+        RtspRequest q;
+        while (fed < c.total) {
+            chunk.clear();
+            while (chunk.size() < c.chunk && fed + chunk.size() < c.total) {
+                chunk += c.unit;
+            }
+            r.feed(bytes(chunk));
+            fed += chunk.size();
+            ASSERT_EQ(r.next(q), RtspReader::Next::NeedMore) << c.name;
+            ASSERT_LT(r.buffered(), 4u) << c.name;
+        }
+        r.feed(bytes(request));
+        fed += request.size();
+        ASSERT_EQ(r.next(q), RtspReader::Next::Request) << c.name;
+        EXPECT_EQ(q.method, "OPTIONS");
+        EXPECT_EQ(q.header("CSeq"), "7");
+        EXPECT_LE(r.touchedBytes(), 4 * fed) << c.name;
+    }
+    // A request that arrives a byte at a time, its head near the limit, is scanned once.
+    const std::string big = "OPTIONS * RTSP/1.0\r\nX-Big: " + std::string(8000, 'a') + "\r\n\r\n";
+    RtspReader r;
+    RtspRequest q;
+    for (size_t i = 0; i < big.size(); ++i) {
+        r.feed(bytes(big.substr(i, 1)));
+        ASSERT_EQ(r.next(q),
+                  i + 1 < big.size() ? RtspReader::Next::NeedMore : RtspReader::Next::Request)
+            << i;
+    }
+    EXPECT_LE(r.touchedBytes(), 8 * big.size());
+}
+
+// More than the limit without the end of a head fails, however slowly it comes.
+TEST(RtspReader, AHeadDrippedPastTheLimitFails) {
+    RtspReader r;
+    RtspRequest q;
+    r.feed(bytes("OPTIONS * RTSP/1.0\r\nX-Big: "));
+    size_t fed = 0;
+    while (r.next(q) == RtspReader::Next::NeedMore) {
+        ASSERT_LE(fed, kRtspMaxRequest) << "still reading past the limit";
+        r.feed(bytes("a"));
+        ++fed;
+    }
+    EXPECT_EQ(r.next(q), RtspReader::Next::Failed);
+    EXPECT_NE(r.error().find("longer than 8192"), std::string::npos) << r.error();
+}
+
 TEST(RtspUrl, PathsAndTransports) {
     EXPECT_EQ(rtspUrlPath("rtsp://127.0.0.1:8554/cam/trackID=0?x=1"), "/cam/trackID=0");
     EXPECT_EQ(rtspUrlPath("RTSP://host"), "/");

@@ -582,6 +582,20 @@ TEST(RtspServer, BadRequestsAreAnsweredAndClosedAndTheServerGoesOn) {
     EXPECT_EQ(server.process->wait(), 0) << server.process->err();
 }
 
+// Blank lines between requests are skipped, however many: 50 MB of them, then a request that
+// is answered on the same connection.
+TEST(RtspServer, AFloodOfBlankLinesIsSkippedAndTheNextRequestAnswered) {
+    Server server;
+    RawClient c(server.port);
+    const std::string newlines(size_t{1} << 20, '\n');
+    for (int i = 0; i < 50; ++i) {
+        c.send(newlines);
+    }
+    const std::string options = c.request("OPTIONS", "*", 1);
+    EXPECT_EQ(statusOf(options), "RTSP/1.0 200 OK");
+    EXPECT_NE(options.find("CSeq: 1\r\n"), std::string::npos);
+}
+
 TEST(RtspServer, AClientThatDoesNotReadItsAnswersIsClosed) {
     Server server({"--send-buffer", "4096"});
     RawClient c(server.port, 4096);

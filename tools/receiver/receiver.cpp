@@ -63,14 +63,20 @@ struct Totals {
     uint64_t bytes = 0;      // payload (Annex-B) bytes
     uint64_t connections = 0;
     uint64_t streamErrors = 0;
-    uint64_t cut = 0;  // connections that ended inside an access unit
+    uint64_t cut = 0;      // connections that ended inside an access unit
+    uint64_t refused = 0;  // connections refused while a sender was streaming
 };
+
+// A sender that has sent nothing for this long is taken for gone: a new connection replaces
+// it. One that is streaming is kept, and a second sender is refused meanwhile.
+constexpr int64_t kSenderSilentNs = 5'000'000'000;
 
 // One sender's connection.
 struct Connection {
     UniqueFd fd;
     std::string name;
     uint64_t bytesIn = 0;
+    int64_t lastByteNs = 0;  // when it last sent a byte
     net::LengthDeframer deframer;
 };
 
@@ -294,6 +300,7 @@ bool Receiver::readFrom(Connection& c) {
         return false;
     }
     c.bytesIn += static_cast<uint64_t>(got);
+    c.lastByteNs = monotonicNs();
     const std::span<const uint8_t> bytes(buf_.data(), static_cast<size_t>(got));
     if (opt_.framing == Framing::AnnexB) {
         onAnnexB(bytes, false);
@@ -381,9 +388,23 @@ void Receiver::serve(int lfd, std::unique_ptr<Connection> conn) {
                 continue;  // gone before it was accepted
             }
             next->name = from.toString();
+            if (conn && conn->bytesIn > 0 && monotonicNs() - conn->lastByteNs < kSenderSilentNs) {
+                // One stream at a time, and the one streaming keeps the output: nobody else
+                // can cut it off or write into it. The newcomer is closed unread.
+                ++t_.refused;
+                if (t_.refused <= 10) {
+                    fprintf(stderr,
+                            "h265direct-receiver: refused %s: sender %s is streaming (%llu "
+                            "refused)\n",
+                            next->name.c_str(), conn->name.c_str(),
+                            static_cast<unsigned long long>(t_.refused));
+                }
+                continue;
+            }
             if (conn) {
-                // One stream at a time: a sender that connects again makes its older
-                // connection stale (a restart, a lost link that never reported an error).
+                // A connection that never sent anything (a probe), or a sender silent for
+                // kSenderSilentNs (a restart, a lost link that never reported an error), is
+                // replaced.
                 end(*conn, End::Replaced);
             }
             conn = std::move(next);
@@ -467,12 +488,12 @@ int Receiver::run() {
         fprintf(
             stderr,
             "[receiver] total: frames %llu | keyframes %llu | bad %llu | dropped %llu | "
-            "%llu bytes | connections %llu | cut %llu\n",
+            "%llu bytes | connections %llu | cut %llu | refused %llu\n",
             static_cast<unsigned long long>(t_.frames),
             static_cast<unsigned long long>(t_.keyframes), static_cast<unsigned long long>(t_.bad),
             static_cast<unsigned long long>(t_.dropped), static_cast<unsigned long long>(t_.bytes),
             static_cast<unsigned long long>(t_.connections),
-            static_cast<unsigned long long>(t_.cut));
+            static_cast<unsigned long long>(t_.cut), static_cast<unsigned long long>(t_.refused));
     }
     if (t_.dropped > 0 && out_ != nullptr) {
         fprintf(stderr, "h265direct-receiver: %llu access units not written to the output\n",
@@ -501,8 +522,9 @@ int main(int argc, char** argv) {
                   "unit.",
                   std::string("h265direct-receiver ") + H265D_VERSION);
     p.option("-l,--listen", "[HOST:]PORT",
-             "Wait for h265direct -t on [HOST:]PORT; serves one sender at a time: a new "
-             "connection replaces the current one (each restarts the stream)",
+             "Wait for h265direct -t on [HOST:]PORT; serves one sender at a time: while it "
+             "streams, others are refused; a new connection replaces it once it is gone "
+             "(silent for 5 s)",
              "", cli::text(o.listen));
     p.option("-c,--connect", "HOST:PORT", "Connect to h265direct -l at HOST:PORT", "",
              cli::text(o.connect));
