@@ -1,7 +1,8 @@
 #pragma once
 
-// The RTSP server tests' helpers: the program serving a test pattern over RTSP, and a
-// hand-made RTSP client on a plain socket.
+// The RTSP server tests' helpers: the program serving a test pattern over RTSP, an FFmpeg and
+// a GStreamer client pulling from it, the check of what a client took, and a hand-made RTSP
+// client on a plain socket.
 
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -14,10 +15,14 @@
 #include <vector>
 
 #include "common/child_process.hpp"
+#include "common/media.hpp"
 #include "common/test_util.hpp"
 #include "net/net_fixture.hpp"
 
 namespace h265direct::test {
+
+constexpr int kWidth = 160;
+constexpr int kHeight = 120;
 
 // The program serving a paced 160x120 test pattern over RTSP, once it listens.
 struct Server {
@@ -39,8 +44,10 @@ struct Server {
         process = std::make_unique<ChildProcess>(argv);
         EXPECT_TRUE(process->waitForStderr("RTSP server listening")) << process->err();
     }
-    std::string url(const std::string& path = "/") const {
-        return "rtsp://127.0.0.1:" + std::to_string(port) + path;
+    // The server's URL; `userInfo` ("user:password") goes before the host.
+    std::string url(const std::string& path = "/", const std::string& userInfo = {}) const {
+        return "rtsp://" + (userInfo.empty() ? "" : userInfo + "@") +
+               "127.0.0.1:" + std::to_string(port) + path;
     }
     // The last value of a figure in the JSON stats lines.
     long long figure(const std::string& name) {
@@ -54,6 +61,60 @@ struct Server {
         return v;
     }
 };
+
+inline std::vector<std::string> ffmpegPull(const std::string& url, const std::string& transport,
+                                           int frames, const std::string& out) {
+    return {"ffmpeg",
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-rtsp_transport",
+            transport,
+            "-i",
+            url,
+            "-frames:v",
+            std::to_string(frames),
+            "-c",
+            "copy",
+            "-f",
+            "hevc",
+            "-flush_packets",
+            "1",
+            "-y",
+            out};
+}
+
+// GStreamer's rtspsrc over `protocol` (tcp, udp) writing `frames` access units of the
+// depayloaded stream, as Annex-B, to `out`; `props` are more rtspsrc properties
+// ("user-id=...").
+inline std::vector<std::string> gstPull(const std::string& url, const std::string& protocol,
+                                        int frames, const std::string& out,
+                                        const std::vector<std::string>& props = {}) {
+    std::vector<std::string> argv = {"gst-launch-1.0", "-q", "rtspsrc", "location=" + url,
+                                     "protocols=" + protocol};
+    argv.insert(argv.end(), props.begin(), props.end());
+    // identity eos-after=N passes N - 1 buffers, then ends the stream.
+    argv.insert(argv.end(),
+                {"!", "rtph265depay", "!", "h265parse", "!",
+                 "video/x-h265,stream-format=byte-stream,alignment=au", "!", "identity",
+                 "eos-after=" + std::to_string(frames + 1), "!", "filesink", "location=" + out});
+    return argv;
+}
+
+// The stream a client took: decoded without a decoder error, its size, frame count, first
+// frame a keyframe.
+inline void expectDecodes(const std::string& path, int frames) {
+    const ProbeInfo info = probeHevc(path);
+    ASSERT_TRUE(info.ok) << info.error;
+    EXPECT_EQ(info.error, "") << "decoder errors";
+    EXPECT_EQ(info.width, kWidth);
+    EXPECT_EQ(info.height, kHeight);
+    EXPECT_EQ(info.frames, frames);
+    const std::vector<bool> keys = probeKeyframes(path);
+    ASSERT_FALSE(keys.empty());
+    EXPECT_TRUE(keys.front()) << "the stream does not start at a keyframe";
+}
 
 // A hand-made RTSP client on a plain socket.
 struct RawClient {

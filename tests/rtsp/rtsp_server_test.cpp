@@ -24,44 +24,6 @@ using namespace h265direct::test;
 
 namespace {
 
-constexpr int kWidth = 160;
-constexpr int kHeight = 120;
-
-std::vector<std::string> ffmpegPull(const std::string& url, const std::string& transport,
-                                    int frames, const std::string& out) {
-    return {"ffmpeg",
-            "-hide_banner",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-rtsp_transport",
-            transport,
-            "-i",
-            url,
-            "-frames:v",
-            std::to_string(frames),
-            "-c",
-            "copy",
-            "-f",
-            "hevc",
-            "-flush_packets",
-            "1",
-            "-y",
-            out};
-}
-
-// The stream an FFmpeg client took: decoded, its size, frame count, first frame a keyframe.
-void expectDecodes(const std::string& path, int frames) {
-    const ProbeInfo info = probeHevc(path);
-    ASSERT_TRUE(info.ok) << info.error;
-    EXPECT_EQ(info.width, kWidth);
-    EXPECT_EQ(info.height, kHeight);
-    EXPECT_EQ(info.frames, frames);
-    const std::vector<bool> keys = probeKeyframes(path);
-    ASSERT_FALSE(keys.empty());
-    EXPECT_TRUE(keys.front()) << "the stream does not start at a keyframe";
-}
-
 // Packet times (s) of the video stream ffprobe reads from a URL for `seconds`.
 std::vector<double> packetTimes(const std::string& url, const std::string& transport, int seconds) {
     const ProcessResult r =
