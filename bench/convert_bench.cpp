@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Conversion to I420 per frame (Converter, as the engine uses it: own loops for Y'CbCr and
 // grey, libswscale for RGB), libswscale on the same conversions with each filter (what the
 // own loops replace, and the choice of filter for RGB), and the test pattern's cost per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Encode cost per frame with the default settings (ultrafast, zerolatency, 1000 kbit/s ABR,
 // keyint 2 s) on moving synthetic content.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Throughput of the Annex-B parser on a real HEVC stream: the whole-buffer splitter, each
 // start-code search on its own, and the access-unit assembler fed in network-sized chunks.
 //

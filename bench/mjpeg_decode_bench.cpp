@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // MJPEG to I420 per frame, one thread: libv4lconvert (what libv4l2 runs for the formats it
 // emulates from an MJPEG camera, the path h265direct uses) against FFmpeg's mjpeg decoder
 // (libavcodec), whose 4:2:0 planes the encoder could take as they are (4:2:2 ones would go

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Cost of sending one access unit over loopback TCP with io_uring: plain IORING_OP_SENDMSG
 // against IORING_OP_SENDMSG_ZC, for a few frame sizes (4-byte length header + payload, as the
 // length framing sends it). A second thread drains the receiving socket.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Throughput of the RTSP request reader on what a hostile client may send in place of
 // requests: blank lines and empty interleaved frames, fed in the 4 KiB reads the server
 // makes, and a request that arrives a byte at a time. Bytes per second are the figure; the

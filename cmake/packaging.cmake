@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Debian packages with CPack's DEB generator (tools/package.sh runs it), one per install
 # component:
 #   program -> h265direct         the program, the receiver, man pages, the systemd unit, the

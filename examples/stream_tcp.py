@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Camera -> H.265 -> TCP: the original GStreamer script, on the h265direct module.
 
 Sends every access unit with a 4-byte big-endian length in front (h265direct-receiver -l

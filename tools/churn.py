@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Churn and soak for h265direct's TCP outputs, on loopback.
 
 Starts `h265direct --pattern -l PORT -t PORT2` and, around one normal receiver that reads

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Cross-builds h265direct for aarch64 (Release) into ./build-arm64 (override with
 # ARM64_BUILD_DIR) with cmake/aarch64-linux-gnu.cmake, then runs the test suite under user-mode
 # qemu (qemu-aarch64-static) with tools/ci/ctest-strict.sh (a skip fails the run). Tests

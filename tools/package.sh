@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Builds the Debian packages of h265direct (cmake/packaging.cmake, CPack's DEB generator) and
 # runs lintian on them:
 #   tools/package.sh [ARCH]     ARCH: the machine's own (default) or arm64 (cross build, with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs every Debian package that building, testing and benchmarking h265direct need
 # (apt-get, as root, non-interactive; skipped when all are present), then configures and
 # builds the Release type into ./build (override with BUILD_DIR).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The licence identifier of every source file and script (the project is GPL-2.0-or-later,
 # LICENSE):
 #   tools/spdx.sh [FOLDER]          adds "SPDX-License-Identifier: GPL-2.0-or-later" as the first

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Set-up plus every test run CI makes, stage by stage, with a summary and the total time:
 #   suite      the whole suite on x86-64 (unit, real GStreamer/FFmpeg peers, vivid in an x86 VM)
 #   arm64      cross-build for aarch64, unit tests under user-mode qemu

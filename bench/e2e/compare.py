@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """End-to-end comparison: h265direct against the Python + GStreamer script it replaces,
 gst-launch-1.0, and the encoder alone. One command; Python 3 standard library only (the
 reference itself runs under the system python3 with python3-gi).

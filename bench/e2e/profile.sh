@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Where h265direct spends more than the encoder alone, measured without timing noise:
 #
 #   bench/e2e/profile.sh [INPUT] [FRAMES]      (INPUT: motion480 (default), motion720, ...)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Where the CPU of publishing goes: h265direct -t alone against h265direct -t plus
 --publish srt://, --publish rtsp://, or --rtsp with one client, sampled with perf.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The `python` contender of the end-to-end comparison (compare.py): h265direct's Python
 module on its callback path, doing what examples/stream_tcp.py does. Raw YUYV frames from
 stdin, as fast as they come; every access unit goes to a Python callback that sends it with

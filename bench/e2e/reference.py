@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The reference of the end-to-end comparison: the Python + GStreamer camera script that
 h265direct replaces, reproduced from its description (docs/benchmarks.md, "The reference"),
 with the camera replaced by raw YUYV frames read from stdin.

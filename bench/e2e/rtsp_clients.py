@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """CPU the RTSP server spends per extra client, against the raw TCP server's (-l).
 
 Usage: bench/e2e/rtsp_clients.py [--program build/h265direct] [--clients 10] [--seconds 5]

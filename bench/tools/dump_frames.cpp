@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // dump_frames: writes raw frames as h265direct's engine sees them, for the end-to-end
 // comparison (bench/e2e/compare.py):
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // rusage_exec: runs a command and reports its resource use, for the end-to-end comparison.
 //
 //   rusage_exec FD COMMAND [ARGS...]

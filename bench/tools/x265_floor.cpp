@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // x265_floor: the encoder alone, the floor of the end-to-end comparison (bench/e2e/compare.py).
 //
 //   x265_floor -s WxH -r FPS -b KBPS --keyint N [--threads N] [--prefetch] [-t HOST:PORT]

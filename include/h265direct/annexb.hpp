@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
 // The project's own H.265 Annex-B parser: start codes, NAL headers, access units,

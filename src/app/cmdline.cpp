@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The command-line layer over CLI11 (app/cmdline.hpp). One file (about 700 lines): the
 // configuration file merged under the command line, --print-config with its secrets and the
 // help text all read and write the one registry of options in Parser::Impl (the value setters

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The value setters of the command line (app/cmdline.hpp): whole and decimal numbers in a
 // range, byte counts with suffixes, text, one of a list of words.
 

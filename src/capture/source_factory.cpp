@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "capture/file_source.hpp"
 #include "capture/frame_source.hpp"
 #include "capture/pattern_source.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The V4L2 camera source: negotiation at the start, the newest-frame policy while streaming,
 // and the device-loss policy (retry with backoff, find the camera again by its identity, set
 // format, rate and controls again). One file (about 700 lines): these three share the one

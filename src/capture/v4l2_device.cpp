@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "capture/v4l2_device.hpp"
 
 #include <dirent.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "core/secure_random.hpp"
 
 #include <sys/random.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "engine/au_pool.hpp"
 
 namespace h265direct {

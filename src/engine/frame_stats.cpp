@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "engine/frame_stats.hpp"
 
 #include "core/percentile.hpp"

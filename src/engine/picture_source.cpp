@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "engine/picture_source.hpp"
 
 #include "core/log.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "frame/sws_format.hpp"
 
 #include "frame/swscale_lib.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
 // The access-unit boundary rule (H.265 7.4.2.4.4), shared by the streaming assembler and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
 // MSB-first bit reader over an RBSP (emulation prevention already removed), with the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // RTSP authentication (auth.hpp): the Authorization header parser, and the Authenticator with
 // its stateless nonces (users and user files: users.cpp). Hashes, HMAC, Base64 and the
 // constant-time comparison are nettle's.

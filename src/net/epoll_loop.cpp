@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The epoll backend of the I/O seam (io_loop.hpp), for kernels and sandboxes without io_uring:
 // non-blocking sockets; an operation is tried at once where that cannot block (send,
 // connect) and otherwise when epoll says its descriptor is ready. Its result is queued and

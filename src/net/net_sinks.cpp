@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "net/net_sinks.hpp"
 
 #include "net/tcp_output.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The loop thread of a TcpOutput: completions from the I/O seam, the hand-off from the
 // engine, the peers and their queues, sending, closing, and the end of the run. One file
 // (about 500 lines): these steps share the peers' life cycle (an operation in flight keeps

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "net/peer_queue.hpp"
 
 namespace h265direct::net {

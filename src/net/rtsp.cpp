@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The RTSP server's protocol side without I/O (rtsp.hpp): the Transport header, the SDP, and
 // each request's answer (the request reader is rtsp_reader.cpp); the I/O is rtsp_server.cpp.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The RTSP request reader (rtsp.hpp): requests from a connection's bytes cut anywhere, with
 // interleaved frames and blank lines skipped, in time linear in the bytes.
 

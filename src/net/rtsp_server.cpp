@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // --rtsp: the RTSP server's part of the loop thread. Connections are accepted as the TCP
 // server's receivers are (tcp_server.cpp); here each one's requests are read and answered
 // (the protocol itself is rtsp.cpp), and after PLAY its queue goes out as RTP/H.265 packets

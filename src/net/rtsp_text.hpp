@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
 // The RTSP protocol's number rule, shared by the request reader (rtsp_reader.cpp) and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // --rtsp over UDP: the part of the RTSP server's loop thread that sends RTP packets as
 // datagrams (sendmmsg, runs of packets as one UDP GSO message where the kernel allows it),
 // opens each client's pair of UDP ports at SETUP, and reads what arrives on its RTCP port.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Who may use the servers (-l, --rtsp): at start, one warning when a server anyone beyond this
 // machine can reach has no authentication; on the loop thread, the RTSP server's check of
 // every request but OPTIONS against its users (the Authenticator, auth.hpp) before anything

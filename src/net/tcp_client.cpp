@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // -t: resolving the receiver's name (off the loop thread), connecting to each of its
 // addresses in turn, and retrying with backoff.
 

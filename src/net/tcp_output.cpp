@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The public side of a TcpOutput: start-up, the engine thread's hand-off to the loop thread,
 // the figures, and the end. The rest lives by job in output_loop.cpp, tcp_client.cpp and
 // tcp_server.cpp (see tcp_output_impl.hpp for the thread map).

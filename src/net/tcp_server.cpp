@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // -l: the listening sockets and the receivers they accept.
 
 #include <fcntl.h>

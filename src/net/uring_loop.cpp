@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The io_uring backend of the I/O seam (io_loop.hpp): every operation is one ring submission.
 // At start it probes what the kernel has and uses only that.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Users of the servers (users.hpp): USER:PASSWORD entries and user files.
 
 #include "net/users.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // --publish: a session with an RTSP server (RECORD) or an SRT listener (MPEG-TS), through
 // libavformat, on a thread of its own (one Impl, one lock). The engine thread only queues
 // (consume); the thread starts sessions at start points, writes, and retries.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "publish/publish_url.hpp"
 
 #include "core/redact.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The Python module `h265direct` (pybind11): the engine with the program's options, its access
 // units as Python objects, stats, stop from any thread or a signal handler.
 //

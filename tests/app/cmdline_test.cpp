@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The programs' command-line parser on its own: every accepted form, every refusal.
 
 #include "app/cmdline.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // h265direct --config FILE and --print-config, through the program: a file holding every
 // option gives the same configuration and the same stream as the command line; bad lines
 // are one-line errors naming the file and the line; the documented example and

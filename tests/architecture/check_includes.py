@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The dependency rule of src/: every `#include "..."` of a module must name its own folder
 or a module the rule in docs/architecture.md (the ```include-rule block) lets it include.
 

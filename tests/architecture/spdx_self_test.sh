@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tools/spdx.sh on a small tree of its own: --check fails and names each source file and script
 # without the identifier and nothing else; adding puts the line first (after a #! line) with
 # the file's own comment, keeps the mode, leaves other files alone; then --check passes and a

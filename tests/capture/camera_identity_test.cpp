@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Finding a camera again by its identity (card name and bus info from VIDIOC_QUERYCAP) when
 // it returns under another node. The node lists are as a machine with two USB webcams of the
 // same model shows them (v4l2-ctl --list-devices / --info): each camera has a capture node

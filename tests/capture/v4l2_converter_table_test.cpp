@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The negotiation's cost order against the converter's real table: every format h265direct
 // converts has a place in the order, and nothing else is taken.
 

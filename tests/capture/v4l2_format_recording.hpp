@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
 // Reads a recorded `v4l2-ctl --list-formats-ext` listing into the CameraFormatDesc list the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Opening paths that are not cameras: these need no V4L2 in the kernel, so they run on any
 // machine (the real driver's cases run in the VM suite, tests/vm).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The frame path allocates nothing: sources hand out ring buffers and the converter writes
 // into the caller's picture. Counted by wrapping glibc's allocator in this test program.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The own Y'CbCr loops against the definition of each conversion, on random pictures with
 // padded lines on both sides (the FFmpeg comparison in converter_test.cpp uses smooth
 // pictures where rounding cannot show).

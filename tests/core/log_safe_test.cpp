@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // logSafe: what a peer or another program sent reaches a log line with every byte that a
 // terminal could act on escaped.
 

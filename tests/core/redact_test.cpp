@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Redaction: the user-info of URLs, the secret query values, and the literal secrets of the
 // running sessions, as every message shows them.
 

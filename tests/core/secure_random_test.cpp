@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The kernel's CSPRNG as the one source of unguessable identifiers: it is read through
 // getrandom, with no weaker fallback, and its values look like random ones.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "encode/nal_join.hpp"
 #include "h265direct/annexb.hpp"
 

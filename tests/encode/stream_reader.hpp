@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
 // A deliberately small HEVC reader for the encoder tests: enough Annex-B scanning and SPS

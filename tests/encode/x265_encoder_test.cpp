@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "encode/x265_encoder.hpp"
 
 #include <gtest/gtest.h>

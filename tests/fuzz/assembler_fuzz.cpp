@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The access-unit assembler, fed any bytes: the same access units, errors and counters
 // whether the stream comes in one piece or cut into chunks anywhere (even inside start
 // codes), at several size limits; every access unit it emits is whole and well-formed (the

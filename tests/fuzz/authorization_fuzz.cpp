@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The Authorization header parser (net::parseAuthorization) and the Authenticator's check,
 // fed any bytes: the parser never reads outside the header and never throws; what it accepts
 // has a lower-case token as scheme, at most kAuthMaxParams parameters with distinct

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The receiver's length-framing parser (net::LengthDeframer, what h265direct-receiver reads
 // the length framing with), fed any bytes cut into chunks anywhere: it returns exactly the
 // frames a plain reading of the whole stream finds, in order, stops for good at the first

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Writes the fuzz targets' seed corpora (tests/fuzz/corpus/<target>/) from real streams.
 
 Usage: tests/fuzz/make_corpus.py PATH/TO/h265direct

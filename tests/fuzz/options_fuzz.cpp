@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // h265direct's command line, through its entry point parseOptions(argc, argv, options):
 // any argument list either goes on (-1) with a configuration inside the documented ranges
 // and nothing printed, prints help/version/--print-config on stdout (0; --print-config's one

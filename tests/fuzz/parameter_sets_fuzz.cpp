@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The parameter-set reader: parseSps on any NAL unit (as given, and with its header made an
 // SPS's so the fuzzer reaches the body) keeps its output within the ranges it promises,
 // leaves it untouched on an error, and reads a prefix only (bytes appended after a parsed SPS

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The redaction of URLs (core/redact) and the --publish URL parser, fed any password and any
 // SRT passphrase: an RTSP password, whatever '/', '?', '#', '@' or '%' it holds, is shown only
 // as *** and the host after it is the one connected to; an SRT passphrase is shown only as

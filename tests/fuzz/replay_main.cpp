@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Without libFuzzer (a normal build): runs a fuzz target once on every file of the given
 // files and folders -- its seed corpus and every input a fuzzer ever found -- so that the
 // ordinary test suite checks them all. A broken property aborts (a failed test).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The RTSP server's request reader and answers (net::RtspReader, net::RtspSession), fed any
 // bytes cut into chunks anywhere: the requests are the same however the bytes are cut, what
 // the reader keeps stays bounded, a failed reader stays failed, and every answer is one

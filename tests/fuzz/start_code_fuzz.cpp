@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Every start-code finder the build has (scalar, memchr, SSE2, AVX2, ...) finds the same
 // start codes as the definition, one after the other along the buffer, from any alignment
 // and to any length, and never reads outside [begin, end).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
 // Builders for hand-made H.265 streams, and an obviously-correct (slow) reference splitter

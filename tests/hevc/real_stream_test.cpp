@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The parser on streams made by the tools people use: FFmpeg (libx265), GStreamer
 // (x265enc + h265parse) and the x265 command line, generated here at run time and checked
 // against ffprobe.

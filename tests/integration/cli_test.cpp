@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Bad command lines: one line naming the option, exit code 2, no crash, no output file.
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // End to end through the real binary, checked with real decoders (FFmpeg and GStreamer).
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // An engine with nobody to encode for: it must end when an output fails, and sleep (not spin)
 // while it waits for a receiver. Real program, real sockets on loopback.
 

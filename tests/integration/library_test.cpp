@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The library as a user gets it: installed with cmake --install, found with pkg-config,
 // linked into a separate program whose callback must see every access unit in order.
 

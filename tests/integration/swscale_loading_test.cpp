@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libswscale is loaded only for RGB and planar 4:4:4 formats: a 4:2:0, 4:2:2 or grey source
 // never maps it (nor the libraries libavutil pulls in), and when it cannot be loaded an RGB
 // run says so and exits while the others are unaffected. Checked on the real binary with the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // --version names the libraries in use: checked against the versions pkg-config reported
 // when the project was configured (tests/CMakeLists.txt passes them in), and against a
 // machine where the libraries loaded on demand cannot be loaded.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The h265direct program's TCP outputs end to end, against real peers: GStreamer, FFmpeg and
 // readers written here. One file (over 500 lines) because every case uses the same helpers
 // (background runs, frame readers, decode checks).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
 // Helpers of the network tests: a real H.265 stream cut into access units, loopback sockets

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // no_uring_launcher PROGRAM [ARG...]: runs PROGRAM under a seccomp filter that makes
 // io_uring_setup fail with EPERM, as the default seccomp profile of Docker does. Every other
 // system call is allowed. Used by the network tests to check the epoll fallback.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The receiver tool against hostile or broken senders: cut streams, rejected access units,
 // idle connections that must not hold -l, and waiting without waking up.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Fails unless the man page PAGE lists, as an item of its own, every option line that
 # `PROGRAM --help` prints (its names and value name, e.g. "-d,--device DEVICE").
 #   cmake -DPROGRAM=... [-DEMULATOR=...] -DPAGE=....1 -P man_page_check.cmake

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The systemd unit of tools/systemd (as configured for this build's install prefix):
 // systemd-analyze verify finds nothing to say about it (nor with its commented address pair
 // opened), it bounds memory and tasks, and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """An RTSP server that answers a publisher's ANNOUNCE with a reason phrase holding terminal
 controls (ESC, a UTF-8 C1 CSI, DEL), for the publish tests' log hygiene check.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // --publish with real servers on loopback: FFmpeg as a listening RTSP server and as an SRT
 // listener, GStreamer's gst-rtsp-server taking RECORD; the server restarted under a running
 // publisher; and the bad inputs (URLs, no server, a server that refuses RECORD).

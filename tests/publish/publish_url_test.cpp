@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // --publish URLs on their own: what libavformat opens, what messages show, the SRT
 // passphrase's and key length's bounds, and errors that never show a secret.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A real RTSP server that accepts RECORD (GStreamer's gst-rtsp-server), for the publish tests.
 
   rtsp_record_server.py PORT [--refuse] [--user USER:PASSWORD]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Shared helpers of the Python module's tests. A skipped test fails the run: each test's
 peers (ffprobe, the receiver) must be there."""
 

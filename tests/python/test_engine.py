@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """h265direct.Engine from Python: access units by iteration and by callback, stop from
 another thread and from a signal handler, the queue's drop policy, and errors that carry the
 program's messages and exit codes."""

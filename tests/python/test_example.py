@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """examples/stream_tcp.py (the original script on the module) streams the pattern to the
 project's receiver, which checks every access unit; the received file decodes."""
 

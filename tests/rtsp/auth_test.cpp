@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // RTSP authentication without I/O (net/auth.hpp): the RFCs' worked examples, the
 // Authenticator's verdicts for right, wrong and expired credentials (its clock injected), the
 // challenges, the Authorization header parser, users and user files.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // RTP/H.265 packetization (RFC 7798) and RTCP sender reports, byte for byte, against the
 // test's own reading of the RFC: packets parsed and NAL units put together again here.
 

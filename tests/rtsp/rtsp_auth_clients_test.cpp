@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // --rtsp with users (--user): real clients, FFmpeg and GStreamer's rtspsrc, over RTP/TCP and
 // RTP/UDP, with the right password, a wrong one and none. Only the right one gets a stream
 // (decoded without an error); the others get nothing and are counted. A minute of playing

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // --rtsp with users, over a real loopback socket: a hand-written Digest client gets 401 with
 // the challenges, then 200 and the media on the same connection; no, wrong or expired
 // credentials get 401 and nothing else (no SDP, no UDP ports, no media), are counted and

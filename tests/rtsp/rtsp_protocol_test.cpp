@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The RTSP server's protocol side without I/O: reading requests cut anywhere, and the answer
 // to each method and to what is malformed or unsupported.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
 // The RTSP server tests' helpers: the program serving a test pattern over RTSP, an FFmpeg and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // --rtsp against real clients on loopback: FFmpeg (ffmpeg, ffprobe) over RTP/TCP and RTP/UDP,
 // GStreamer's rtspsrc, ten clients at once, a late joiner, a client that stops reading, the
 // timestamps, and what a bad or silent client gets.

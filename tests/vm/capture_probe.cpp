@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Test helper for the VM suite: captures frames through h265direct's camera source (the same
 // code the program uses) and writes them tightly packed, so that the host can compare them
 // byte for byte with what v4l2-ctl captured from the same driver. Also exercises the

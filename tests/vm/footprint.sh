@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Footprint of h265direct in a VM guest (either architecture; busybox sh): peak resident memory
 # and thread count at 640x480 and 1280x720, from the test pattern and from vivid, a few frames
 # each, to a file. Not part of the test suite (a measurement, for docs/benchmarks.md):

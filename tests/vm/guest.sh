@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The VM suite's scenarios, run inside the guest (busybox sh) against vivid's /dev/video0 and
 # /dev/video1 and an MJPEG camera (v4l2loopback, /dev/video4, fed /share/mjpeg_source.mjpeg).
 # Host-built programs run from the read-only host root with chroot; results go to /share,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The arm64 VM suite's scenarios, run inside an aarch64 guest (busybox sh) against vivid's
 # /dev/video0, with the cross-built programs run from the read-only host root by chroot (the
 # host's multiarch arm64 libraries serve them). Whole-system emulation is 30-100x slower than

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A throw-away test machine with a real V4L2 capture device: Debian's own kernel booted under
 # qemu with the `vivid` virtual video driver, for x86-64 (amd64) or aarch64 (arm64). The guest
 # sees the host's root file system read-only (9p, at /host), so host-built programs run

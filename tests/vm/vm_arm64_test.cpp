@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Judges what guest_arm64.sh left in the results folder: the arm64 build of h265direct run in
 // an aarch64 guest (Debian's arm64 kernel under qemu-system-aarch64) against the real vivid
 // driver, to a file and over TCP (io_uring) as client and as server. The streams are decoded

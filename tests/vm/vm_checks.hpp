@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The host side of the VM suites (tests/vm): what a guest script left in the results folder
 // (H265D_VM_RESULTS), read and judged here. Streams are decoded on the host by GStreamer
 // (h265parse ! avdec_h265) and FFmpeg (ffprobe), the tools a user would use; the guest may be

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Judges what guest.sh left in the results folder: h265direct run against the real vivid
 // driver in a qemu guest. Streams are decoded here, on the host, by GStreamer
 // (h265parse ! avdec_h265) and FFmpeg (ffprobe / ffmpeg), the tools a user would use.

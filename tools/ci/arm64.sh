@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # CI stage: the aarch64 cross-build and its unit tests under user-mode qemu
 # (tools/cross-arm64.sh), after tools/setup.sh has installed the cross packages (a no-op when
 # tools/test.sh ran before on the same machine). Prints its duration; non-zero on any failure.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # CI stage: an AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer) build of the
 # programs and tests, running the whole suite -- the VM suite included: the guest runs the
 # sanitized h265direct from the host root (chroot), runtime libraries and all, and the

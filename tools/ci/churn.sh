@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # CI stage: churn against h265direct's TCP outputs on loopback (tools/churn.py, about a
 # minute): 300 receivers coming and going and 75 that never read against -l, a -t receiver
 # that is absent, stalls and restarts. Fails unless the peak RSS stays under the limit, the

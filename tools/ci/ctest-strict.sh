@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ctest where a skip is not a pass and a missing test is not either: runs ctest in BUILD_DIR
 # with the given arguments, then fails
 #   - if any test did not run -- skipped (GTEST_SKIP(), which gtest_discover_tests reports as

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # CI stage: builds the fuzz targets of tests/fuzz (libFuzzer, clang-14, AddressSanitizer and
 # UndefinedBehaviorSanitizer) and runs each from its seed corpus for a bounded time. Fails on
 # any finding (a broken property, a sanitizer report, a crash, a hang, memory blow-up); the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the scripts that configure a build folder (sourced, not run).
 
 # configure_build DIR CMAKE_ARGS...: configures DIR from the repository's top folder, through

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # CI stage: the Debian packages installed into a clean Debian 12 root.
 # Builds the packages (tools/package.sh, lintian included), makes a minimal Debian 12 root with
 # mmdebstrap (variant apt, from Debian's archive: the mirror this machine's apt uses, or

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # CI stage: a ThreadSanitizer build of the threaded parts -- the engine (capture, conversion
 # thread, encoder, sinks) and the network outputs (io_uring TCP client and server, the RTSP
 # server, peer queues, the publishers, the receiver) -- running their tests (labels engine

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # CI stage: the arm64 VM suite. Given an arm64 build (default ./build-arm64, made with
 # cmake/aarch64-linux-gnu.cmake; override with ARM64_BUILD_DIR) holding h265direct and
 # h265direct-receiver, configures the host build (default ./build, override with BUILD_DIR)

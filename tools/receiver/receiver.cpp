@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // h265direct-receiver: the other end of h265direct's TCP output, for checking a camera from a
 // desk. Listens (-l, for h265direct -t) or connects (-c, for h265direct -l), reads the length
 // framing (or raw Annex-B), checks every access unit with the project's own parser, writes the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """h265direct: camera (V4L2), test pattern or raw file -> H.265 (libx265, lowest latency),
 as Python objects. See help(h265direct.Engine) and docs/python.md.
 

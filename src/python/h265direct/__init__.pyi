@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Type stubs of the h265direct module (src/python/module.cpp)."""
 
 from typing import Any, Callable, Dict, Iterator, List, Literal, Optional, Union
