@@ -350,15 +350,19 @@ TEST_F(Vm, SlowEncodingTakesTheNewestFrame) {
     const std::string json = text("slow.err");
     EXPECT_GT(sumStat(json, "skipped"), 0) << json;
     // Latency stays about two encode times (the frame waited for one encode, then is
-    // encoded); it does not pile up over the run.
-    const auto latency = statSeries(json, "latency_p99_ms");
+    // encoded); it does not pile up over the run. The median of each interval against four
+    // encode times; its worst frame, which one stall of a busy host decides, against eight.
+    const auto median = statSeries(json, "latency_p50_ms");
+    const auto worst = statSeries(json, "latency_p99_ms");
     const auto encode = statSeries(json, "encode_ms");
-    ASSERT_EQ(latency.size(), encode.size());
+    ASSERT_EQ(median.size(), encode.size());
+    ASSERT_EQ(worst.size(), encode.size());
     // 80 frames at some 60 ms each under emulation: about five intervals with frames (16
     // frames once gave two, the first slower while the encoder warmed up).
-    ASSERT_GE(latency.size(), 3u) << json;
-    for (size_t i = 1; i < latency.size(); ++i) {
-        EXPECT_LT(latency[i], 4 * encode[i]) << "interval " << i << ":\n" << json;
+    ASSERT_GE(median.size(), 3u) << json;
+    for (size_t i = 1; i < median.size(); ++i) {
+        EXPECT_LT(median[i], 4 * encode[i]) << "interval " << i << ":\n" << json;
+        EXPECT_LT(worst[i], 8 * encode[i]) << "interval " << i << ":\n" << json;
     }
 }
 
