@@ -241,9 +241,9 @@ TEST(RtspAuthMinute, FfmpegPlaysAMinuteOverTcpAndUdpAsNoncesExpire) {
         const std::string challenge = "algorithm=MD5, qop=\"auth\", stale=true'";
         const int n = count(log, challenge);
         EXPECT_GE(n, 2) << "keepalives re-authenticated after stale=true";
-        // The first one comes in mid-session, to a keepalive (the last may be the answer to
-        // the TEARDOWN at the end, which FFmpeg does not send again).
-        // The next answer FFmpeg reads is the 200 to the keepalive sent again.
+        // The first one comes in mid-session, to a keepalive; the last may come too near the
+        // end for another keepalive to follow. The next answer FFmpeg reads after the first
+        // is a 200: its next keepalive, with the new nonce, is accepted.
         const size_t first = log.find(challenge);
         EXPECT_NE(log.find("GET_PARAMETER rtsp://", first), std::string::npos);
         const size_t next = log.find("line='RTSP/1.0 ", first);
